@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/** Treats `VAR=` (empty) as unset, the way people write `.env` files. */
+function withoutEmptyValues(source: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && value.trim() !== '') out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Parses a service's environment once at start. A bad value throws an EnvError whose message
+ * names every offending variable, so the service fails fast and readably.
+ */
+export function parseEnv<S extends z.ZodObject>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(withoutEmptyValues(source));
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    return `  ${name}: ${issue.message}`;
+  });
+  throw new EnvError(`Invalid environment configuration:\n${problems.join('\n')}`);
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Variables every service reads. Each service's own schema extends this object. */
+export const commonEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"')
+    .default('xiaoyue'),
+  STATE_TTL_SECONDS: int(60, 365 * 24 * 3600).default(7 * 24 * 3600),
+  TURN_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HISTORY_TURNS: int(1, 200).default(20),
+  OUTBOX_MAX_EVENTS: int(10, 100_000).default(200),
+  OUTBOX_TTL_SECONDS: int(60, 7 * 24 * 3600).default(24 * 3600),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(15_000),
+});
+export type CommonEnv = z.infer<typeof commonEnv>;
+
+export const envKit = { int, bool };

@@ -1,0 +1,21 @@
+/**
+ * Every Redis key of XiaoYue, in one place. Per-user keys share a `{u:<id>}` hash tag so that one
+ * Lua script may touch several of them on Redis Cluster too.
+ */
+export function redisKeys(prefix: string) {
+  const user = (userId: string) => `${prefix}:{u:${userId}}`;
+  return {
+    prefix,
+    history: (userId: string) => `${user(userId)}:history`,
+    persona: (userId: string) => `${user(userId)}:persona`,
+    activeTurn: (userId: string) => `${user(userId)}:active-turn`,
+    pendingReply: (userId: string, turnId: string) => `${user(userId)}:pending-reply:${turnId}`,
+    outboxMeta: (userId: string) => `${user(userId)}:outbox-meta`,
+    outboxStream: (userId: string) => `${user(userId)}:outbox`,
+    outboxDedupe: (userId: string, idempotencyKey: string) => `${user(userId)}:outbox-dedupe:${idempotencyKey}`,
+    /** Pub/sub channel on which a user's outbox events are announced to gateways. */
+    userChannel: (userId: string) => `${prefix}:events:${userId}`,
+    userChannelPattern: () => `${prefix}:events:*`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;

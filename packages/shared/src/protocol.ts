@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { Emotion, QuizItem, ReplyAction, SulkingLevel, UserTone } from './reply.js';
+
+/** `user_id` in `/ws/chat/{user_id}`. */
+export const UserId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+export type UserId = z.infer<typeof UserId>;
+
+export const DEFAULT_USER_ROLE = '师兄';
+export const AGENT_ROLE = '小师妹';
+
+// ---------------------------------------------------------------------------------------------
+// Client -> server
+
+const RequestId = z.string().max(128).optional();
+
+/** C0/C1 control characters other than tab and newline are removed from learner text. */
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+export function stripControlChars(text: string): string {
+  return text.replace(CONTROL_CHARS, '');
+}
+
+export const ChatFrame = z.object({
+  action: z.literal('chat'),
+  message: z.string(),
+  user_role: z.string().trim().min(1).max(32).optional(),
+  request_id: RequestId,
+});
+export const ResetFrame = z.object({ action: z.literal('reset'), request_id: RequestId });
+export const GetStateFrame = z.object({ action: z.literal('get_state'), request_id: RequestId });
+export const SetSulkingFrame = z.object({
+  action: z.literal('set_sulking'),
+  level: SulkingLevel,
+  request_id: RequestId,
+});
+
+export const ClientFrame = z.discriminatedUnion('action', [ChatFrame, ResetFrame, GetStateFrame, SetSulkingFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export const CLIENT_ACTIONS = ClientFrame.options.map((o) => o.shape.action.value);
+
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_message',
+  'unknown_action',
+  'message_too_long',
+  'frame_too_large',
+  'busy',
+  'unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+  request_id?: string;
+}
+
+export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ProtocolError };
+
+export interface FrameLimits {
+  maxFrameBytes: number;
+  maxMessageChars: number;
+}
+
+/**
+ * Turns one raw WebSocket text frame into a validated client action, or into the error the
+ * client should see. Never throws.
+ */
+export function parseClientFrame(raw: string, limits: FrameLimits): ParsedFrame {
+  if (Buffer.byteLength(raw, 'utf8') > limits.maxFrameBytes) {
+    return fail('frame_too_large', `Frame exceeds ${limits.maxFrameBytes} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return fail('invalid_json', 'Frame is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return fail('invalid_message', 'Frame must be a JSON object with an "action" field');
+  }
+  const record = json as Record<string, unknown>;
+  const requestId = typeof record.request_id === 'string' ? record.request_id.slice(0, 128) : undefined;
+  if (typeof record.action !== 'string') {
+    return fail('invalid_message', 'Missing "action" (one of: ' + CLIENT_ACTIONS.join(', ') + ')', requestId);
+  }
+  if (!(CLIENT_ACTIONS as string[]).includes(record.action)) {
+    return fail('unknown_action', `Unknown action "${record.action.slice(0, 40)}" (one of: ${CLIENT_ACTIONS.join(', ')})`, requestId);
+  }
+  const parsed = ClientFrame.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `"${issue.path.join('.')}": ` : '';
+    return fail('invalid_message', `${where}${issue?.message ?? 'invalid frame'}`, requestId);
+  }
+  const frame = parsed.data;
+  if (frame.action === 'chat') {
+    const message = stripControlChars(frame.message).trim();
+    if (message.length === 0) return fail('invalid_message', '"message" must not be empty', requestId);
+    // Count code points, not UTF-16 units: a Chinese character is one character to a learner.
+    const length = [...message].length;
+    if (length > limits.maxMessageChars) {
+      return fail('message_too_long', `"message" has ${length} characters; the limit is ${limits.maxMessageChars}`, requestId);
+    }
+    return { ok: true, frame: { ...frame, message, user_role: frame.user_role ? stripControlChars(frame.user_role) : undefined } };
+  }
+  return { ok: true, frame };
+}
+
+function fail(code: ErrorCode, message: string, request_id?: string): ParsedFrame {
+  return { ok: false, error: request_id === undefined ? { code, message } : { code, message, request_id } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server -> client
+
+/** One stored exchange of the conversation, as kept in Redis and shown by `get_state`. */
+export const HistoryTurn = z.object({
+  turn_id: z.string(),
+  timestamp: z.string(),
+  user_role: z.string(),
+  user_message: z.string(),
+  chinese_content: z.string(),
+  pinyin: z.string(),
+  vietnamese_display: z.string(),
+  emotion: Emotion,
+  action: ReplyAction,
+  quiz_list: z.array(QuizItem),
+  sulking_level: SulkingLevel,
+  fallback: z.boolean().optional(),
+});
+export type HistoryTurn = z.infer<typeof HistoryTurn>;
+
+/** `data` of a `reply` event: the seed's response shape plus turn bookkeeping. */
+export const ReplyData = z.object({
+  turn_id: z.string(),
+  thought: z.string(),
+  chinese_content: z.string(),
+  vietnamese_display: z.string(),
+  pinyin: z.string(),
+  emotion: Emotion,
+  action: ReplyAction,
+  quiz_list: z.array(QuizItem),
+  user_tone: UserTone.optional(),
+  audio_base64: z.string().nullable(),
+  audio_error: z.string().optional(),
+  sulking_level: SulkingLevel,
+  timestamp: z.string(),
+  fallback: z.boolean().optional(),
+});
+export type ReplyData = z.infer<typeof ReplyData>;
+
+export interface ServerFrame<T = unknown> {
+  type: string;
+  status: 'success' | 'error';
+  data: T;
+  request_id?: string;
+  seq?: number;
+}
+
+export function successFrame<T>(type: string, data: T, requestId?: string): ServerFrame<T> {
+  return requestId === undefined ? { type, status: 'success', data } : { type, status: 'success', data, request_id: requestId };
+}
+
+export function errorFrame(error: ProtocolError): ServerFrame<{ code: ErrorCode; message: string }> {
+  const frame: ServerFrame<{ code: ErrorCode; message: string }> = {
+    type: 'error',
+    status: 'error',
+    data: { code: error.code, message: error.message },
+  };
+  if (error.request_id !== undefined) frame.request_id = error.request_id;
+  return frame;
+}
