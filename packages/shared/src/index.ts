@@ -8,3 +8,5 @@ export * from './queues.js';
 export * from './redis.js';
 export * from './reply.js';
 export * from './sulking.js';
+export * from './reply-delivery.js';
+export * from './lifecycle.js';

@@ -1,4 +1,6 @@
-import { type ConnectionOptions, type Job, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { type ConnectionOptions, type Job, type JobsOptions, Queue, type QueueOptions, UnrecoverableError } from 'bullmq';
+
+export type { Job, Queue };
 import { z } from 'zod';
 import { Emotion } from './reply.js';
 import { ReplyData, UserId } from './protocol.js';
@@ -105,7 +107,13 @@ export async function enqueue<S extends z.ZodType>(
   return queue.add(def.name, data, { jobId: def.jobId(data), ...options });
 }
 
-/** A worker's first step: parse `job.data` with the catalog's schema. */
+/**
+ * A worker's first step: parse `job.data` with the catalog's schema. A payload that does not
+ * parse will never parse, so the job fails at once instead of being retried.
+ */
 export function parseJobData<S extends z.ZodType>(def: QueueDefinition<S>, job: Job): z.infer<S> {
-  return def.payload.parse(job.data);
+  const parsed = def.payload.safeParse(job.data);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+  throw new UnrecoverableError(`invalid ${def.name} job ${job.id}: ${issues}`);
 }

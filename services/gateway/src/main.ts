@@ -1,1 +1,44 @@
-export {};
+import {
+  closeRedis,
+  connectRedis,
+  createLogger,
+  createProducerRedis,
+  createQueue,
+  createWorkerRedis,
+  describeRedisUrl,
+  exitOnStartupError,
+  queueCatalog,
+  shutdownOnSignals,
+} from '@xiaoyue/shared';
+import { buildGateway } from './app.js';
+import { loadGatewayEnv } from './env.js';
+
+async function main(): Promise<void> {
+  const env = loadGatewayEnv();
+  const logger = createLogger('gateway', env.LOG_LEVEL);
+  const redis = createProducerRedis(env.REDIS_URL, 'gateway');
+  const subscriber = createWorkerRedis(env.REDIS_URL, 'gateway-subscriber');
+  const queueConnection = createProducerRedis(env.REDIS_URL, 'gateway-queues');
+  for (const client of [redis, subscriber, queueConnection]) {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  }
+  await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
+  const queues = {
+    chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
+    turnDeadline: createQueue(queueCatalog.turnDeadline, queueConnection, env.QUEUE_PREFIX),
+  };
+  for (const queue of Object.values(queues)) queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+
+  const gateway = await buildGateway({ env, logger, redis, subscriber, queues });
+  await gateway.app.listen({ port: env.PORT, host: env.HOST });
+  logger.info({ redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX }, 'gateway ready');
+
+  shutdownOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, [
+    { name: 'fail readiness; close sockets with 1012 so clients resume elsewhere', run: () => gateway.drain() },
+    { name: 'stop intake', run: () => gateway.app.close() },
+    { name: 'close queue producers', run: () => Promise.all(Object.values(queues).map((q) => q.close())).then(() => {}) },
+    { name: 'close Redis', run: () => Promise.all([redis, subscriber, queueConnection].map(closeRedis)).then(() => {}) },
+  ]);
+}
+
+main().catch(exitOnStartupError('gateway'));

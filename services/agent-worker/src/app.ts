@@ -1,0 +1,82 @@
+import {
+  ConversationStore,
+  createQueue,
+  type Logger,
+  Outbox,
+  parseJobData,
+  queueCatalog,
+  type Redis,
+  redisKeys,
+} from '@xiaoyue/shared';
+import { Worker } from 'bullmq';
+import { enforceTurnDeadline } from './deadline.js';
+import type { AgentEnv } from './env.js';
+import type { TutorLlm } from './llm/types.js';
+import { answerTurn, type TurnDeps } from './turn.js';
+
+export interface AgentWorkerDeps {
+  env: AgentEnv;
+  logger: Logger;
+  /** Worker-profile connection: waits out Redis restarts. */
+  redis: Redis;
+  llm: TutorLlm;
+}
+
+export interface AgentWorkers {
+  chat: Worker;
+  turnDeadline: Worker;
+  /** Stops taking jobs, lets running turns finish, then closes its queues. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the agent's BullMQ workers (chat turns and the turn-deadline watchdog). */
+export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps): AgentWorkers {
+  const keys = redisKeys(env.QUEUE_PREFIX);
+  const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
+  const store = new ConversationStore(redis, keys, { historyTurns: env.HISTORY_TURNS, ttlSeconds: env.STATE_TTL_SECONDS });
+  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
+  const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
+  const turnDeps: TurnDeps = {
+    llm,
+    store,
+    outbox,
+    redis,
+    keys,
+    ttsQueue,
+    logger,
+    llmMaxAttempts: env.LLM_MAX_ATTEMPTS,
+    pendingReplyTtlSeconds,
+  };
+
+  const chat = new Worker(
+    queueCatalog.chat.name,
+    async (job, _token, signal) => answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal),
+    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: env.AGENT_CONCURRENCY },
+  );
+  const turnDeadline = new Worker(
+    queueCatalog.turnDeadline.name,
+    async (job) =>
+      enforceTurnDeadline(parseJobData(queueCatalog.turnDeadline, job), {
+        outbox,
+        store,
+        redis,
+        keys,
+        logger,
+        pendingReplyTtlSeconds,
+      }),
+    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16 },
+  );
+  for (const worker of [chat, turnDeadline]) {
+    worker.on('failed', (job, err) => logger.error({ jobId: job?.id, queue: worker.name, err: err.message }, 'job failed'));
+    worker.on('error', (err) => logger.warn({ queue: worker.name, err: err.message }, 'worker error'));
+  }
+
+  return {
+    chat,
+    turnDeadline,
+    async close() {
+      await Promise.all([chat.close(), turnDeadline.close()]);
+      await ttsQueue.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import {
+  deliverReply,
+  isTurnAnswered,
+  type Logger,
+  type Outbox,
+  type Redis,
+  type RedisKeys,
+  ReplyData,
+  type TurnDeadlineJob,
+  type ConversationStore,
+} from '@xiaoyue/shared';
+import { fallbackReply } from './fallback.js';
+import { commitTurn, replyDataFrom } from './turn.js';
+
+export interface DeadlineDeps {
+  outbox: Outbox;
+  store: ConversationStore;
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  pendingReplyTtlSeconds: number;
+}
+
+export type DeadlineOutcome = 'already_answered' | 'delivered_without_audio' | 'delivered_fallback';
+
+/**
+ * The turn-deadline watchdog: a learner never waits forever. If the turn has no reply yet, it
+ * delivers the written reply without audio when the agent had finished, else her fallback line.
+ */
+export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDeps): Promise<DeadlineOutcome> {
+  const { outbox } = deps;
+  if (await isTurnAnswered(outbox, job.user_id, job.turn_id)) return 'already_answered';
+  const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
+
+  const pending = await deps.redis.get(deps.keys.pendingReply(job.user_id, job.turn_id));
+  const parsed = pending ? ReplyData.omit({ audio_base64: true, audio_error: true }).safeParse(JSON.parse(pending)) : undefined;
+  if (parsed?.success) {
+    logger.warn('turn deadline passed before speech; delivering the reply without audio');
+    await deliverReply(outbox, {
+      userId: job.user_id,
+      requestId: job.request_id,
+      data: { ...parsed.data, audio_base64: null, audio_error: 'speech was not ready before the turn deadline' },
+    });
+    return 'delivered_without_audio';
+  }
+
+  logger.warn('turn deadline passed with no reply; delivering the fallback line');
+  const { sulking_level } = await deps.store.getState(job.user_id);
+  const data = replyDataFrom(job.turn_id, fallbackReply(job.turn_id, sulking_level), sulking_level, true);
+  const delivered = await deliverReply(outbox, {
+    userId: job.user_id,
+    requestId: job.request_id,
+    data: { ...data, audio_base64: null, audio_error: 'XiaoYue could not answer before the turn deadline' },
+  });
+  // Delivered first, so an agent finishing late sees the turn answered and leaves history alone.
+  if (!delivered.duplicate) {
+    const turn = { turn_id: job.turn_id, user_id: job.user_id, message: job.user_message, user_role: job.user_role };
+    await commitTurn(deps, turn, data);
+  }
+  return 'delivered_fallback';
+}

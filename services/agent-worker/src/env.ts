@@ -1,0 +1,19 @@
+import { commonEnv, envKit, parseEnv } from '@xiaoyue/shared';
+import { z } from 'zod';
+
+export const agentEnvSchema = commonEnv.extend({
+  /** Without a key the agent cannot reach Gemini and answers every turn with her fallback line. */
+  GEMINI_API_KEY: z.string().optional(),
+  GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
+  /** API root for proxies and local test servers; the SDK's default when unset. */
+  GEMINI_BASE_URL: z.url().optional(),
+  /** Time allowed for one LLM attempt. */
+  LLM_TIMEOUT_MS: envKit.int(500, 300_000).default(12_000),
+  /** Attempts on 429/5xx/timeouts/garbage before XiaoYue answers with her fallback line. */
+  LLM_MAX_ATTEMPTS: envKit.int(1, 10).default(3),
+  /** Chat turns one agent process works on at once (they are I/O-bound). */
+  AGENT_CONCURRENCY: envKit.int(1, 1_000).default(32),
+});
+export type AgentEnv = z.infer<typeof agentEnvSchema>;
+
+export const loadAgentEnv = (source: NodeJS.ProcessEnv = process.env) => parseEnv(agentEnvSchema, source);

@@ -1,0 +1,171 @@
+import {
+  type AgentReply,
+  type ChatJob,
+  type ConversationStore,
+  enqueue,
+  type HistoryTurn,
+  isTurnAnswered,
+  type Logger,
+  nextSulkingLevel,
+  type Outbox,
+  type Queue,
+  queueCatalog,
+  type Redis,
+  type RedisKeys,
+  type ReplyData,
+  type SulkingLevel,
+} from '@xiaoyue/shared';
+import pRetry from 'p-retry';
+import { fallbackReply } from './fallback.js';
+import { LlmError, type TutorLlm } from './llm/types.js';
+import { buildTutorPrompt } from './prompt.js';
+
+export interface TurnDeps {
+  llm: TutorLlm;
+  store: ConversationStore;
+  outbox: Outbox;
+  redis: Redis;
+  keys: RedisKeys;
+  ttsQueue: Queue;
+  logger: Logger;
+  llmMaxAttempts: number;
+  /** How long a pending reply is kept for the deadline watchdog. */
+  pendingReplyTtlSeconds: number;
+}
+
+/** Time kept back from the turn's deadline for speech, so the learner still hears her. */
+export function speechReserveMs(turnTimeoutMs: number): number {
+  return Math.min(5_000, Math.floor(turnTimeoutMs / 4));
+}
+
+export type TurnOutcome = 'answered' | 'fallback' | 'already_answered';
+
+/**
+ * One chat turn: load the conversation, ask the LLM (retrying transient failures within the
+ * deadline, else her fallback line), store the turn and the new sulking level, chain speech.
+ */
+export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSignal): Promise<TurnOutcome> {
+  const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
+  if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
+
+  const context = await deps.store.loadContext(job.user_id);
+  const prompt = buildTutorPrompt({
+    history: context.history,
+    userMessage: job.message,
+    userRole: job.user_role,
+    sulkingLevel: context.sulkingLevel,
+  });
+  const turnTimeoutMs = job.deadline_at - job.enqueued_at;
+  const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
+
+  let reply: AgentReply;
+  let fallback = false;
+  try {
+    reply = await askWithRetries(deps, prompt, llmBudgetMs, signal, logger);
+  } catch (error) {
+    logger.warn({ err: describe(error) }, 'LLM failed; answering with the fallback line');
+    reply = fallbackReply(job.turn_id, context.sulkingLevel);
+    fallback = true;
+  }
+
+  const sulkingLevel: SulkingLevel = fallback ? context.sulkingLevel : nextSulkingLevel(context.sulkingLevel, reply.user_tone);
+  const data = replyDataFrom(job.turn_id, reply, sulkingLevel, fallback);
+
+  // The watchdog may have answered while the LLM was thinking: then this turn is over.
+  if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
+  await commitTurn(deps, job, data);
+  await enqueue(deps.ttsQueue, queueCatalog.tts, {
+    turn_id: job.turn_id,
+    user_id: job.user_id,
+    request_id: job.request_id,
+    text: data.chinese_content,
+    emotion: data.emotion,
+    deadline_at: job.deadline_at,
+    reply: data,
+  });
+  return fallback ? 'fallback' : 'answered';
+}
+
+export type PendingReply = Omit<ReplyData, 'audio_base64' | 'audio_error'>;
+
+/** The `reply` event's data for a structured reply, before speech is attached. */
+export function replyDataFrom(turnId: string, reply: AgentReply, sulkingLevel: SulkingLevel, fallback: boolean): PendingReply {
+  return {
+    turn_id: turnId,
+    thought: reply.thought,
+    chinese_content: reply.chinese_content,
+    vietnamese_display: reply.vietnamese_display,
+    pinyin: reply.pinyin,
+    emotion: reply.emotion,
+    action: reply.action,
+    quiz_list: reply.quiz_list,
+    user_tone: reply.user_tone,
+    sulking_level: sulkingLevel,
+    timestamp: new Date().toISOString(),
+    ...(fallback ? { fallback: true } : {}),
+  };
+}
+
+/** Stores the turn in the history, and the reply for the watchdog in case speech never comes. */
+export async function commitTurn(
+  deps: Pick<TurnDeps, 'store' | 'redis' | 'keys' | 'pendingReplyTtlSeconds'>,
+  job: Pick<ChatJob, 'turn_id' | 'user_id' | 'message' | 'user_role'>,
+  data: PendingReply,
+): Promise<void> {
+  const turn: HistoryTurn = {
+    turn_id: job.turn_id,
+    timestamp: data.timestamp,
+    user_role: job.user_role,
+    user_message: job.message,
+    chinese_content: data.chinese_content,
+    pinyin: data.pinyin,
+    vietnamese_display: data.vietnamese_display,
+    emotion: data.emotion,
+    action: data.action,
+    quiz_list: data.quiz_list,
+    sulking_level: data.sulking_level,
+    ...(data.fallback ? { fallback: true } : {}),
+  };
+  await deps.store.commitTurn(job.user_id, turn, data.sulking_level);
+  await deps.redis.set(
+    deps.keys.pendingReply(job.user_id, job.turn_id),
+    JSON.stringify(data),
+    'EX',
+    deps.pendingReplyTtlSeconds,
+  );
+}
+
+async function askWithRetries(
+  deps: TurnDeps,
+  prompt: ReturnType<typeof buildTutorPrompt>,
+  budgetMs: number,
+  jobSignal: AbortSignal | undefined,
+  logger: Logger,
+): Promise<AgentReply> {
+  if (budgetMs <= 0) throw new LlmError('no time left before the turn deadline', 'timeout');
+  const budget = AbortSignal.timeout(budgetMs);
+  const signal = jobSignal ? AbortSignal.any([jobSignal, budget]) : budget;
+  return pRetry(
+    async () => {
+      if (signal.aborted) throw new LlmError('turn deadline reached', 'timeout');
+      return deps.llm.generateReply(prompt, signal);
+    },
+    {
+      retries: deps.llmMaxAttempts - 1,
+      minTimeout: 200,
+      maxTimeout: 2_000,
+      factor: 2,
+      randomize: true,
+      signal,
+      shouldRetry: (error) => error instanceof LlmError && error.retryable && !signal.aborted,
+      onFailedAttempt: (error) => {
+        logger.info({ attempt: error.attemptNumber, left: error.retriesLeft, err: describe(error) }, 'LLM attempt failed');
+      },
+    },
+  );
+}
+
+function describe(error: unknown): string {
+  if (error instanceof LlmError) return `${error.kind}${error.status ? ` ${error.status}` : ''}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

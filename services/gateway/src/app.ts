@@ -1,0 +1,116 @@
+import websocket from '@fastify/websocket';
+import {
+  ConversationStore,
+  type FrameLimits,
+  type Logger,
+  Outbox,
+  type Queue,
+  type Redis,
+  redisKeys,
+  UserId,
+} from '@xiaoyue/shared';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { GatewayEnv } from './env.js';
+import { EventFeed } from './event-feed.js';
+import { CloseCode, SocketSession } from './socket-session.js';
+import { TurnStarter } from './turns.js';
+
+export interface GatewayDeps {
+  env: GatewayEnv;
+  logger: Logger;
+  /** Producer-profile connection (fails fast). */
+  redis: Redis;
+  /** Worker-profile connection dedicated to pub/sub. */
+  subscriber: Redis;
+  queues: { chat: Queue; turnDeadline: Queue };
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** Fails readiness and closes every socket with 1012 so clients reconnect elsewhere. */
+  drain(): void;
+  socketCount(): number;
+}
+
+/** Frames beyond this are cut by the WebSocket layer itself (close 1009); below it we answer. */
+const HARD_MAX_PAYLOAD_BYTES = 1_048_576;
+
+/** Builds the gateway without listening. */
+export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { env, logger, redis, subscriber } = deps;
+  const keys = redisKeys(env.QUEUE_PREFIX);
+  const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
+  const store = new ConversationStore(redis, keys, { historyTurns: env.HISTORY_TURNS, ttlSeconds: env.STATE_TTL_SECONDS });
+  const feed = new EventFeed(subscriber, keys, logger);
+  const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
+  const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
+  const sockets = new Set<WebSocket>();
+  let draining = false;
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD_BYTES } });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = !draining && redis.status === 'ready' && subscriber.status === 'ready';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', draining });
+  });
+
+  // One wildcard route, so that every malformed user id gets the protocol's 1008, not a 404.
+  app.get('/ws/chat/*', { websocket: true }, (socket, request) => {
+    const rawId = decodeURIComponentSafe(((request.params as { '*': string })['*'] ?? '').replace(/\/$/, ''));
+    const userId = UserId.safeParse(rawId);
+    if (!userId.success || draining) {
+      socket.close(
+        draining ? CloseCode.restarting : CloseCode.policy,
+        draining ? 'gateway restarting' : 'user_id must be 1-64 of A-Z a-z 0-9 _ -',
+      );
+      return;
+    }
+    const session = new SocketSession(userId.data, socket, { feed, outbox, store, turns, limits, logger, maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES });
+    sockets.add(socket);
+    // Listen before the async open so that no early frame is lost; the session queues them.
+    socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      session.close();
+    });
+    socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+    const lastSeq = parseLastSeq((request.query as Record<string, unknown>).last_seq);
+    if (lastSeq === 'invalid') {
+      socket.send(JSON.stringify({ type: 'error', status: 'error', data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' } }));
+    }
+    session.open(lastSeq === 'invalid' ? undefined : lastSeq).catch((error) => {
+      logger.error({ err: error, userId: userId.data }, 'could not open session');
+      socket.close(CloseCode.tryAgainLater, 'temporarily unavailable');
+    });
+  });
+
+  return {
+    app,
+    drain() {
+      draining = true;
+      for (const socket of sockets) socket.close(CloseCode.restarting, 'gateway restarting; reconnect with last_seq');
+    },
+    socketCount: () => sockets.size,
+  };
+}
+
+function parseLastSeq(value: unknown): number | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return 'invalid';
+  return Number(value);
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,216 @@
+import {
+  type ClientFrame,
+  type ConversationStore,
+  DEFAULT_USER_ROLE,
+  errorFrame,
+  type FrameLimits,
+  type Logger,
+  type Outbox,
+  type ProtocolError,
+  parseClientFrame,
+  type ServerFrame,
+  seqOf,
+  successFrame,
+} from '@xiaoyue/shared';
+import type { WebSocket } from 'ws';
+import type { EventFeed, FeedListener } from './event-feed.js';
+import type { TurnStarter } from './turns.js';
+
+export interface SessionDeps {
+  feed: EventFeed;
+  outbox: Outbox;
+  store: ConversationStore;
+  turns: TurnStarter;
+  limits: FrameLimits;
+  maxBufferedBytes: number;
+  logger: Logger;
+}
+
+/** Close codes a client can act on. */
+export const CloseCode = { policy: 1008, restarting: 1012, tryAgainLater: 1013 } as const;
+
+const CATCH_UP_RETRY_MS = 1_000;
+
+/**
+ * One learner's socket: validates and handles their frames, and delivers their outbox events in
+ * seq order, exactly once. Live pub/sub events are checked for gaps and gaps are read back from
+ * the outbox; while it catches up, live events wait in `pendingLive`.
+ */
+export class SocketSession implements FeedListener {
+  private lastSeq = 0;
+  private catchingUp = true;
+  private pendingLive: string[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private frames: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly userId: string,
+    private readonly socket: WebSocket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.logger = deps.logger.child({ userId });
+  }
+
+  /** Subscribes, greets, then replays what the client missed after `resumeAfter` (if given). */
+  async open(resumeAfter: number | undefined): Promise<void> {
+    this.unsubscribe = await this.deps.feed.subscribe(this.userId, this);
+    const [state, head] = await Promise.all([this.deps.store.getState(this.userId), this.deps.outbox.head(this.userId)]);
+    this.send(successFrame('welcome', { user_id: this.userId, ...state, last_seq: head.seq, epoch: head.epoch }));
+    this.lastSeq = resumeAfter ?? head.seq;
+    await this.catchUp();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.pendingLive = [];
+    void this.unsubscribe?.().catch(() => {});
+  }
+
+  /** Frames are handled one after another so that answers keep the order of the questions. */
+  handleMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    this.frames = this.frames.then(() => this.handleFrame(data, isBinary));
+  }
+
+  // --- FeedListener -------------------------------------------------------------------------
+
+  onEvent(payload: string): void {
+    if (this.closed) return;
+    if (this.catchingUp) {
+      this.pendingLive.push(payload);
+      return;
+    }
+    const seq = seqOf(payload);
+    if (!(seq > this.lastSeq)) return; // already delivered (or not an outbox event)
+    if (seq === this.lastSeq + 1) {
+      this.lastSeq = seq;
+      this.sendRaw(payload);
+      return;
+    }
+    // A gap: some event was published while we could not hear it. Read it back first.
+    this.pendingLive.push(payload);
+    void this.catchUp();
+  }
+
+  onFeedInterrupted(): void {
+    if (!this.closed && !this.catchingUp) void this.catchUp();
+  }
+
+  // --- delivery -----------------------------------------------------------------------------
+
+  private async catchUp(): Promise<void> {
+    this.catchingUp = true;
+    try {
+      const result = await this.deps.outbox.readAfter(this.userId, this.lastSeq);
+      if (this.closed) return;
+      if (result.kind === 'resync') {
+        const state = await this.deps.store.getState(this.userId);
+        this.lastSeq = result.head.seq;
+        this.send(successFrame('resync', { reason: result.reason, last_seq: result.head.seq, epoch: result.head.epoch, ...state }));
+      } else {
+        for (const payload of result.events) {
+          const seq = seqOf(payload);
+          if (seq > this.lastSeq) {
+            this.lastSeq = seq;
+            this.sendRaw(payload);
+          }
+        }
+      }
+    } catch (error) {
+      // Redis is unreachable: keep what arrived and try again shortly.
+      this.logger.warn({ err: error }, 'outbox catch-up failed; retrying');
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.catchUp(), CATCH_UP_RETRY_MS);
+      return;
+    }
+    this.catchingUp = false;
+    const pending = this.pendingLive;
+    this.pendingLive = [];
+    for (const payload of pending) this.onEvent(payload);
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private sendRaw(text: string): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.deps.maxBufferedBytes) {
+      // A client that does not read would grow our memory; it can reconnect with last_seq.
+      this.logger.warn({ buffered: this.socket.bufferedAmount }, 'closing a socket that does not keep up');
+      this.socket.close(CloseCode.tryAgainLater, 'too slow; reconnect with last_seq');
+      return;
+    }
+    this.socket.send(text);
+  }
+
+  // --- client frames ------------------------------------------------------------------------
+
+  private async handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    if (isBinary) {
+      this.sendError({ code: 'invalid_message', message: 'Binary frames are not supported; send JSON text' });
+      return;
+    }
+    const raw = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const parsed = parseClientFrame(raw, this.deps.limits);
+    if (!parsed.ok) {
+      this.sendError(parsed.error);
+      return;
+    }
+    try {
+      await this.handleAction(parsed.frame);
+    } catch (error) {
+      this.logger.error({ err: error, action: parsed.frame.action }, 'action failed');
+      this.sendError({
+        code: 'unavailable',
+        message: 'XiaoYue cannot reach her memory right now; nothing was changed, please try again',
+        request_id: parsed.frame.request_id,
+      });
+    }
+  }
+
+  private async handleAction(frame: ClientFrame): Promise<void> {
+    const { store } = this.deps;
+    const requestId = frame.request_id;
+    switch (frame.action) {
+      case 'chat': {
+        const started = await this.deps.turns.start({
+          userId: this.userId,
+          message: frame.message,
+          userRole: frame.user_role ?? DEFAULT_USER_ROLE,
+          requestId,
+        });
+        if (started.kind === 'busy') {
+          this.sendError({
+            code: 'busy',
+            message: 'XiaoYue is still answering your previous message; send this one after her reply',
+            request_id: requestId,
+          });
+          return;
+        }
+        this.send(successFrame('typing', { is_typing: true, turn_id: started.turnId }, requestId));
+        return;
+      }
+      case 'reset':
+        this.send(successFrame('reset', await store.reset(this.userId), requestId));
+        return;
+      case 'get_state': {
+        const [state, history] = await Promise.all([store.getState(this.userId), store.history(this.userId)]);
+        this.send(successFrame('state', { ...state, history }, requestId));
+        return;
+      }
+      case 'set_sulking':
+        this.send(successFrame('sulking_set', await store.setSulkingLevel(this.userId, frame.level), requestId));
+        return;
+    }
+  }
+
+  private sendError(error: ProtocolError): void {
+    this.send(errorFrame(error));
+  }
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { enqueue, type Queue, queueCatalog, type Redis, type RedisKeys } from '@xiaoyue/shared';
+
+export interface TurnRequest {
+  userId: string;
+  message: string;
+  userRole: string;
+  requestId?: string;
+}
+
+export type TurnStart = { kind: 'started'; turnId: string } | { kind: 'busy'; activeTurnId: string | null };
+
+/** How long after the deadline the active-turn lock may outlive a turn nobody finished. */
+const LOCK_GRACE_MS = 5_000;
+
+/**
+ * Starts a learner's turn: one at a time per learner, across every gateway. The lock is taken
+ * here and released when the turn's reply reaches the outbox; a second message meanwhile is
+ * answered `busy`, so each turn is built on the complete history of the ones before it.
+ */
+export class TurnStarter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly queues: { chat: Queue; turnDeadline: Queue },
+    private readonly turnTimeoutMs: number,
+  ) {}
+
+  async start(request: TurnRequest): Promise<TurnStart> {
+    const turnId = randomUUID();
+    const lockKey = this.keys.activeTurn(request.userId);
+    const locked = await this.redis.set(lockKey, turnId, 'PX', this.turnTimeoutMs + LOCK_GRACE_MS, 'NX');
+    if (locked !== 'OK') return { kind: 'busy', activeTurnId: await this.redis.get(lockKey) };
+    const now = Date.now();
+    try {
+      await enqueue(this.queues.chat, queueCatalog.chat, {
+        turn_id: turnId,
+        user_id: request.userId,
+        message: request.message,
+        user_role: request.userRole,
+        request_id: request.requestId,
+        deadline_at: now + this.turnTimeoutMs,
+        enqueued_at: now,
+      });
+    } catch (error) {
+      await this.releaseLock(request.userId, turnId);
+      throw error;
+    }
+    // The watchdog: if no worker has answered by the deadline, it answers for them.
+    await enqueue(
+      this.queues.turnDeadline,
+      queueCatalog.turnDeadline,
+      {
+        turn_id: turnId,
+        user_id: request.userId,
+        request_id: request.requestId,
+        user_message: request.message,
+        user_role: request.userRole,
+      },
+      { delay: this.turnTimeoutMs },
+    );
+    return { kind: 'started', turnId };
+  }
+
+  private async releaseLock(userId: string, turnId: string): Promise<void> {
+    const key = this.keys.activeTurn(userId);
+    if ((await this.redis.get(key).catch(() => null)) === turnId) await this.redis.del(key).catch(() => {});
+  }
+}
