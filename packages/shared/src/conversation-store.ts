@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
 import { HistoryTurn } from './protocol.js';
-import { clampSulkingLevel } from './sulking.js';
 import type { SulkingLevel } from './reply.js';
+import { clampSulkingLevel } from './sulking.js';
 
 export interface ConversationState {
   sulking_level: SulkingLevel;

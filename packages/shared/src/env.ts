@@ -17,10 +17,7 @@ function withoutEmptyValues(source: NodeJS.ProcessEnv): Record<string, string> {
  * Parses a service's environment once at start. A bad value throws an EnvError whose message
  * names every offending variable, so the service fails fast and readably.
  */
-export function parseEnv<S extends z.ZodObject>(
-  schema: S,
-  source: NodeJS.ProcessEnv = process.env,
-): z.infer<S> {
+export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(withoutEmptyValues(source));
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -27,7 +27,10 @@ export function shutdownOnSignals(logger: Logger, timeoutMs: number, steps: Shut
       try {
         await step.run();
       } catch (error) {
-        logger.warn({ err: error instanceof Error ? error.message : String(error) }, `shutdown step failed: ${step.name}`);
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          `shutdown step failed: ${step.name}`,
+        );
       }
     }
     logger.info('stopped');

@@ -31,7 +31,11 @@ describe('Outbox', () => {
     await subscriber.subscribe(keys.userChannel('alice'));
     subscriber.on('message', (_channel, message) => received.push(message));
     for (const part of ['a', 'b', 'c']) {
-      await outbox.append({ userId: 'alice', idempotencyKey: `turn1-${part}`, event: { type: 'reply', data: { part } } });
+      await outbox.append({
+        userId: 'alice',
+        idempotencyKey: `turn1-${part}`,
+        event: { type: 'reply', data: { part } },
+      });
     }
     const other = await outbox.append({ userId: 'bob', idempotencyKey: 'x', event: { type: 'reply', data: {} } });
     expect(other.seq).toBe(1);
@@ -64,7 +68,8 @@ describe('Outbox', () => {
 
   it('answers resync when the events asked for were trimmed or the client is ahead', async () => {
     const { outbox } = makeOutbox(10);
-    for (let i = 1; i <= 400; i++) await outbox.append({ userId: 'u', idempotencyKey: `k${i}`, event: { type: 'e', i } });
+    for (let i = 1; i <= 400; i++)
+      await outbox.append({ userId: 'u', idempotencyKey: `k${i}`, event: { type: 'e', i } });
     expect((await outbox.readAfter('u', 1)).kind).toBe('resync');
     expect((await outbox.readAfter('u', 398)).kind).toBe('events');
     expect((await outbox.readAfter('u', 999)).kind).toBe('resync');
@@ -73,9 +78,19 @@ describe('Outbox', () => {
   it('releases the active-turn lock only for the turn it completes', async () => {
     const { keys, outbox } = makeOutbox();
     await redis.set(keys.activeTurn('u'), 'turn-2');
-    await outbox.append({ userId: 'u', idempotencyKey: 'turn-1-reply', event: { type: 'reply' }, completesTurnId: 'turn-1' });
+    await outbox.append({
+      userId: 'u',
+      idempotencyKey: 'turn-1-reply',
+      event: { type: 'reply' },
+      completesTurnId: 'turn-1',
+    });
     expect(await redis.get(keys.activeTurn('u'))).toBe('turn-2');
-    await outbox.append({ userId: 'u', idempotencyKey: 'turn-2-reply', event: { type: 'reply' }, completesTurnId: 'turn-2' });
+    await outbox.append({
+      userId: 'u',
+      idempotencyKey: 'turn-2-reply',
+      event: { type: 'reply' },
+      completesTurnId: 'turn-2',
+    });
     expect(await redis.get(keys.activeTurn('u'))).toBeNull();
   });
 });

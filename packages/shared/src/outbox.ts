@@ -120,7 +120,11 @@ export class Outbox {
       .exec()) as [[null, (string | null)[]], [null, [string, string[]][]]];
     const head: OutboxHead = { epoch: metaRaw[0] ?? null, seq: metaRaw[1] ? Number(metaRaw[1]) : 0 };
     if (afterSeq > head.seq) {
-      return { kind: 'resync', head, reason: `last_seq ${afterSeq} is ahead of the outbox (seq ${head.seq}); it was reset or expired` };
+      return {
+        kind: 'resync',
+        head,
+        reason: `last_seq ${afterSeq} is ahead of the outbox (seq ${head.seq}); it was reset or expired`,
+      };
     }
     const events = entriesRaw.map(([, fields]) => fields[1] ?? '');
     const first = events[0] === undefined ? undefined : seqOf(events[0]);

@@ -14,6 +14,7 @@ export const AGENT_ROLE = '小师妹';
 const RequestId = z.string().max(128).optional();
 
 /** C0/C1 control characters other than tab and newline are removed from learner text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 export function stripControlChars(text: string): string {
   return text.replace(CONTROL_CHARS, '');
@@ -82,10 +83,14 @@ export function parseClientFrame(raw: string, limits: FrameLimits): ParsedFrame 
   const record = json as Record<string, unknown>;
   const requestId = typeof record.request_id === 'string' ? record.request_id.slice(0, 128) : undefined;
   if (typeof record.action !== 'string') {
-    return fail('invalid_message', 'Missing "action" (one of: ' + CLIENT_ACTIONS.join(', ') + ')', requestId);
+    return fail('invalid_message', `Missing "action" (one of: ${CLIENT_ACTIONS.join(', ')})`, requestId);
   }
   if (!(CLIENT_ACTIONS as string[]).includes(record.action)) {
-    return fail('unknown_action', `Unknown action "${record.action.slice(0, 40)}" (one of: ${CLIENT_ACTIONS.join(', ')})`, requestId);
+    return fail(
+      'unknown_action',
+      `Unknown action "${record.action.slice(0, 40)}" (one of: ${CLIENT_ACTIONS.join(', ')})`,
+      requestId,
+    );
   }
   const parsed = ClientFrame.safeParse(json);
   if (!parsed.success) {
@@ -100,9 +105,16 @@ export function parseClientFrame(raw: string, limits: FrameLimits): ParsedFrame 
     // Count code points, not UTF-16 units: a Chinese character is one character to a learner.
     const length = [...message].length;
     if (length > limits.maxMessageChars) {
-      return fail('message_too_long', `"message" has ${length} characters; the limit is ${limits.maxMessageChars}`, requestId);
+      return fail(
+        'message_too_long',
+        `"message" has ${length} characters; the limit is ${limits.maxMessageChars}`,
+        requestId,
+      );
     }
-    return { ok: true, frame: { ...frame, message, user_role: frame.user_role ? stripControlChars(frame.user_role) : undefined } };
+    return {
+      ok: true,
+      frame: { ...frame, message, user_role: frame.user_role ? stripControlChars(frame.user_role) : undefined },
+    };
   }
   return { ok: true, frame };
 }
@@ -159,7 +171,9 @@ export interface ServerFrame<T = unknown> {
 }
 
 export function successFrame<T>(type: string, data: T, requestId?: string): ServerFrame<T> {
-  return requestId === undefined ? { type, status: 'success', data } : { type, status: 'success', data, request_id: requestId };
+  return requestId === undefined
+    ? { type, status: 'success', data }
+    : { type, status: 'success', data, request_id: requestId };
 }
 
 export function errorFrame(error: ProtocolError): ServerFrame<{ code: ErrorCode; message: string }> {

@@ -1,9 +1,17 @@
-import { type ConnectionOptions, type Job, type JobsOptions, Queue, type QueueOptions, UnrecoverableError } from 'bullmq';
+import {
+  type ConnectionOptions,
+  type Job,
+  type JobsOptions,
+  Queue,
+  type QueueOptions,
+  UnrecoverableError,
+} from 'bullmq';
 
 export type { Job, Queue };
+
 import { z } from 'zod';
-import { Emotion } from './reply.js';
 import { ReplyData, UserId } from './protocol.js';
+import { Emotion } from './reply.js';
 
 /**
  * The queue catalog: each queue's name, payload schema, default job options and job-id builder

@@ -16,7 +16,10 @@ export interface ReplyDelivery {
  * Ends a turn: appends its `reply` event to the learner's outbox (once, whoever gets there first:
  * the TTS worker, or the deadline watchdog) and releases the learner's active-turn lock.
  */
-export async function deliverReply(outbox: Outbox, delivery: ReplyDelivery): Promise<{ seq: number; duplicate: boolean }> {
+export async function deliverReply(
+  outbox: Outbox,
+  delivery: ReplyDelivery,
+): Promise<{ seq: number; duplicate: boolean }> {
   return outbox.append({
     userId: delivery.userId,
     idempotencyKey: replyEventKey(delivery.data.turn_id),

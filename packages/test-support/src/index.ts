@@ -1,2 +1,3 @@
-export {};
 export * from './redis.js';
+export * from './processes.js';
+export * from './ws-client.js';

@@ -40,7 +40,11 @@ async function tryTestcontainers(): Promise<TestRedis | undefined> {
   try {
     const { RedisContainer } = await import('@testcontainers/redis');
     const container = await new RedisContainer('redis:7-alpine').start();
-    return { url: container.getConnectionUrl(), source: 'testcontainers', stop: async () => void (await container.stop()) };
+    return {
+      url: container.getConnectionUrl(),
+      source: 'testcontainers',
+      stop: async () => void (await container.stop()),
+    };
   } catch {
     return undefined; // a runtime that cannot pull or start images
   }
@@ -53,7 +57,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -66,7 +72,9 @@ export interface RedisServerOptions {
 }
 
 /** Starts `redis-server` as a child process and resolves once it accepts connections. */
-export async function spawnRedisServer(options: RedisServerOptions = {}): Promise<TestRedis & { port: number; process: ChildProcess }> {
+export async function spawnRedisServer(
+  options: RedisServerOptions = {},
+): Promise<TestRedis & { port: number; process: ChildProcess }> {
   const port = options.port ?? (await freePort());
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'xiaoyue-redis-'));

@@ -33,7 +33,10 @@ export interface AgentWorkers {
 export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps): AgentWorkers {
   const keys = redisKeys(env.QUEUE_PREFIX);
   const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
-  const store = new ConversationStore(redis, keys, { historyTurns: env.HISTORY_TURNS, ttlSeconds: env.STATE_TTL_SECONDS });
+  const store = new ConversationStore(redis, keys, {
+    historyTurns: env.HISTORY_TURNS,
+    ttlSeconds: env.STATE_TTL_SECONDS,
+  });
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
   const turnDeps: TurnDeps = {
@@ -67,7 +70,9 @@ export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps):
     { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16 },
   );
   for (const worker of [chat, turnDeadline]) {
-    worker.on('failed', (job, err) => logger.error({ jobId: job?.id, queue: worker.name, err: err.message }, 'job failed'));
+    worker.on('failed', (job, err) =>
+      logger.error({ jobId: job?.id, queue: worker.name, err: err.message }, 'job failed'),
+    );
     worker.on('error', (err) => logger.warn({ queue: worker.name, err: err.message }, 'worker error'));
   }
 

@@ -1,4 +1,5 @@
 import {
+  type ConversationStore,
   deliverReply,
   isTurnAnswered,
   type Logger,
@@ -7,7 +8,6 @@ import {
   type RedisKeys,
   ReplyData,
   type TurnDeadlineJob,
-  type ConversationStore,
 } from '@xiaoyue/shared';
 import { fallbackReply } from './fallback.js';
 import { commitTurn, replyDataFrom } from './turn.js';
@@ -33,7 +33,9 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
 
   const pending = await deps.redis.get(deps.keys.pendingReply(job.user_id, job.turn_id));
-  const parsed = pending ? ReplyData.omit({ audio_base64: true, audio_error: true }).safeParse(JSON.parse(pending)) : undefined;
+  const parsed = pending
+    ? ReplyData.omit({ audio_base64: true, audio_error: true }).safeParse(JSON.parse(pending))
+    : undefined;
   if (parsed?.success) {
     logger.warn('turn deadline passed before speech; delivering the reply without audio');
     await deliverReply(outbox, {

@@ -68,7 +68,9 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
     fallback = true;
   }
 
-  const sulkingLevel: SulkingLevel = fallback ? context.sulkingLevel : nextSulkingLevel(context.sulkingLevel, reply.user_tone);
+  const sulkingLevel: SulkingLevel = fallback
+    ? context.sulkingLevel
+    : nextSulkingLevel(context.sulkingLevel, reply.user_tone);
   const data = replyDataFrom(job.turn_id, reply, sulkingLevel, fallback);
 
   // The watchdog may have answered while the LLM was thinking: then this turn is over.
@@ -89,7 +91,12 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
 export type PendingReply = Omit<ReplyData, 'audio_base64' | 'audio_error'>;
 
 /** The `reply` event's data for a structured reply, before speech is attached. */
-export function replyDataFrom(turnId: string, reply: AgentReply, sulkingLevel: SulkingLevel, fallback: boolean): PendingReply {
+export function replyDataFrom(
+  turnId: string,
+  reply: AgentReply,
+  sulkingLevel: SulkingLevel,
+  fallback: boolean,
+): PendingReply {
   return {
     turn_id: turnId,
     thought: reply.thought,
@@ -159,7 +166,10 @@ async function askWithRetries(
       signal,
       shouldRetry: (error) => error instanceof LlmError && error.retryable && !signal.aborted,
       onFailedAttempt: (error) => {
-        logger.info({ attempt: error.attemptNumber, left: error.retriesLeft, err: describe(error) }, 'LLM attempt failed');
+        logger.info(
+          { attempt: error.attemptNumber, left: error.retriesLeft, err: describe(error) },
+          'LLM attempt failed',
+        );
       },
     },
   );

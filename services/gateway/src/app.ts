@@ -9,7 +9,7 @@ import {
   redisKeys,
   UserId,
 } from '@xiaoyue/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
@@ -41,7 +41,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const { env, logger, redis, subscriber } = deps;
   const keys = redisKeys(env.QUEUE_PREFIX);
   const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
-  const store = new ConversationStore(redis, keys, { historyTurns: env.HISTORY_TURNS, ttlSeconds: env.STATE_TTL_SECONDS });
+  const store = new ConversationStore(redis, keys, {
+    historyTurns: env.HISTORY_TURNS,
+    ttlSeconds: env.STATE_TTL_SECONDS,
+  });
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
@@ -50,7 +53,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Probes and upgrades would flood the log; sessions log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   });
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD_BYTES } });
@@ -72,7 +76,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       );
       return;
     }
-    const session = new SocketSession(userId.data, socket, { feed, outbox, store, turns, limits, logger, maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES });
+    const session = new SocketSession(userId.data, socket, {
+      feed,
+      outbox,
+      store,
+      turns,
+      limits,
+      logger,
+      maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
+    });
     sockets.add(socket);
     // Listen before the async open so that no early frame is lost; the session queues them.
     socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
@@ -83,7 +95,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
     const lastSeq = parseLastSeq((request.query as Record<string, unknown>).last_seq);
     if (lastSeq === 'invalid') {
-      socket.send(JSON.stringify({ type: 'error', status: 'error', data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' } }));
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          status: 'error',
+          data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' },
+        }),
+      );
     }
     session.open(lastSeq === 'invalid' ? undefined : lastSeq).catch((error) => {
       logger.error({ err: error, userId: userId.data }, 'could not open session');

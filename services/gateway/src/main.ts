@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
     turnDeadline: createQueue(queueCatalog.turnDeadline, queueConnection, env.QUEUE_PREFIX),
   };
-  for (const queue of Object.values(queues)) queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  for (const queue of Object.values(queues))
+    queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
 
   const gateway = await buildGateway({ env, logger, redis, subscriber, queues });
   await gateway.app.listen({ port: env.PORT, host: env.HOST });
@@ -36,8 +37,14 @@ async function main(): Promise<void> {
   shutdownOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, [
     { name: 'fail readiness; close sockets with 1012 so clients resume elsewhere', run: () => gateway.drain() },
     { name: 'stop intake', run: () => gateway.app.close() },
-    { name: 'close queue producers', run: () => Promise.all(Object.values(queues).map((q) => q.close())).then(() => {}) },
-    { name: 'close Redis', run: () => Promise.all([redis, subscriber, queueConnection].map(closeRedis)).then(() => {}) },
+    {
+      name: 'close queue producers',
+      run: () => Promise.all(Object.values(queues).map((q) => q.close())).then(() => {}),
+    },
+    {
+      name: 'close Redis',
+      run: () => Promise.all([redis, subscriber, queueConnection].map(closeRedis)).then(() => {}),
+    },
   ]);
 }
 

@@ -57,7 +57,10 @@ export class SocketSession implements FeedListener {
   /** Subscribes, greets, then replays what the client missed after `resumeAfter` (if given). */
   async open(resumeAfter: number | undefined): Promise<void> {
     this.unsubscribe = await this.deps.feed.subscribe(this.userId, this);
-    const [state, head] = await Promise.all([this.deps.store.getState(this.userId), this.deps.outbox.head(this.userId)]);
+    const [state, head] = await Promise.all([
+      this.deps.store.getState(this.userId),
+      this.deps.outbox.head(this.userId),
+    ]);
     this.send(successFrame('welcome', { user_id: this.userId, ...state, last_seq: head.seq, epoch: head.epoch }));
     this.lastSeq = resumeAfter ?? head.seq;
     await this.catchUp();
@@ -110,7 +113,14 @@ export class SocketSession implements FeedListener {
       if (result.kind === 'resync') {
         const state = await this.deps.store.getState(this.userId);
         this.lastSeq = result.head.seq;
-        this.send(successFrame('resync', { reason: result.reason, last_seq: result.head.seq, epoch: result.head.epoch, ...state }));
+        this.send(
+          successFrame('resync', {
+            reason: result.reason,
+            last_seq: result.head.seq,
+            epoch: result.head.epoch,
+            ...state,
+          }),
+        );
       } else {
         for (const payload of result.events) {
           const seq = seqOf(payload);
@@ -156,7 +166,9 @@ export class SocketSession implements FeedListener {
       this.sendError({ code: 'invalid_message', message: 'Binary frames are not supported; send JSON text' });
       return;
     }
-    const raw = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const raw = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
     const parsed = parseClientFrame(raw, this.deps.limits);
     if (!parsed.ok) {
       this.sendError(parsed.error);

@@ -3,9 +3,15 @@ import { z } from 'zod';
 
 export const ttsEnvSchema = commonEnv.extend({
   TTS_PROVIDER: z.enum(['edge']).default('edge'),
-  TTS_VOICE: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}-\w+$/, 'must look like zh-CN-XiaoxiaoNeural').default('zh-CN-XiaoxiaoNeural'),
+  TTS_VOICE: z
+    .string()
+    .regex(/^[a-z]{2,3}-[A-Z]{2}-\w+$/, 'must look like zh-CN-XiaoxiaoNeural')
+    .default('zh-CN-XiaoxiaoNeural'),
   /** Overrides Edge's read-aloud WebSocket endpoint (proxies, local test servers). */
-  EDGE_TTS_URL: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL').optional(),
+  EDGE_TTS_URL: z
+    .string()
+    .regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')
+    .optional(),
   /** Time allowed for one synthesis; the turn's own deadline may cut it shorter. */
   TTS_TIMEOUT_MS: envKit.int(200, 120_000).default(8_000),
   /** Syntheses one TTS process runs at once. */

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const synthesizer = createSpeechSynthesizer(env);
   const worker = startTtsWorker({ env, logger, redis, synthesizer });
   logger.info(
-    { redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX, provider: synthesizer.name, voice: env.TTS_VOICE },
+    {
+      redis: describeRedisUrl(env.REDIS_URL),
+      prefix: env.QUEUE_PREFIX,
+      provider: synthesizer.name,
+      voice: env.TTS_VOICE,
+    },
     'tts worker ready',
   );
 

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type FakeEdgeTts,
+  type FakeGemini,
+  fakeAudioFor,
+  startFakeEdgeTts,
+  startFakeGemini,
+  startTestRedis,
+  type TestClient,
+  type TestRedis,
+} from '@xiaoyue/test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSystem, startSystem } from './system.js';
+
+let redis: TestRedis;
+let gemini: FakeGemini;
+let edge: FakeEdgeTts;
+let system: RunningSystem;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
+  system = await startSystem({ redisUrl: redis.url, gemini, edge });
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  gemini.reset();
+  edge.reset();
+});
+afterAll(async () => {
+  await system?.stop();
+  await Promise.all([gemini?.close(), edge?.close()]);
+  await redis?.stop();
+});
+
+async function connect(userId = `learner-${randomUUID().slice(0, 8)}`, query = '') {
+  const client = await system.connect(userId, query);
+  clients.push(client);
+  return client;
+}
+
+function tutorReply(chinese: string, extra: Record<string, unknown> = {}) {
+  return {
+    emotion: 'happy',
+    chinese_content: chinese,
+    pinyin: 'pīnyīn',
+    vietnamese_display: 'bản dịch',
+    action: 'none',
+    quiz_list: [],
+    user_tone: 'polite',
+    thought: 'thinking',
+    ...extra,
+  };
+}
+
+describe('a chat turn through gateway, agent worker and TTS worker', () => {
+  it('greets, then answers a message in character with her voice', async () => {
+    const client = await connect('first-learner/');
+    const welcome = await client.next('welcome');
+    expect(welcome).toMatchObject({
+      status: 'success',
+      data: { user_id: 'first-learner', sulking_level: 0, history_length: 0 },
+    });
+
+    gemini.enqueue({ kind: 'reply', body: tutorReply('师兄好！很高兴见到你！') });
+    client.send({ action: 'chat', message: '你好', request_id: 'r-1' });
+    const typing = await client.next('typing');
+    expect(typing).toMatchObject({ status: 'success', request_id: 'r-1', data: { is_typing: true } });
+
+    const reply = await client.next('reply');
+    expect(reply).toMatchObject({
+      status: 'success',
+      request_id: 'r-1',
+      seq: 1,
+      data: {
+        chinese_content: '师兄好！很高兴见到你！',
+        pinyin: 'pīnyīn',
+        vietnamese_display: 'bản dịch',
+        emotion: 'happy',
+        action: 'none',
+        quiz_list: [],
+        sulking_level: 0,
+        turn_id: typing.data.turn_id,
+      },
+    });
+    expect(Buffer.from(reply.data.audio_base64, 'base64').equals(fakeAudioFor('师兄好！很高兴见到你！'))).toBe(true);
+    expect(new Date(reply.data.timestamp).toISOString()).toBe(reply.data.timestamp);
+    expect(reply.data.fallback).toBeUndefined();
+    // Her happy voice: the seed's preset reached Edge.
+    expect(edge.requests.at(-1)).toMatchObject({ text: '师兄好！很高兴见到你！', rate: '+5%', volume: '+5%' });
+  });
+
+  it("sends the first turn in the second turn's Gemini request, and keeps both in the state", async () => {
+    const client = await connect();
+    await client.next('welcome');
+    gemini.enqueue({ kind: 'reply', body: tutorReply('你叫什么名字？') });
+    client.send({ action: 'chat', message: '我是阿明', user_role: '师弟' });
+    await client.next('reply');
+    gemini.enqueue({ kind: 'reply', body: tutorReply('阿明，欢迎你！') });
+    client.send({ action: 'chat', message: '我想学中文' });
+    await client.next('reply');
+
+    const second = gemini.requests.at(-1)?.body;
+    const texts = JSON.stringify(second.contents);
+    expect(second.contents.map((c: { role: string }) => c.role)).toEqual(['user', 'model', 'user']);
+    expect(texts).toContain('我是阿明');
+    expect(texts).toContain('你叫什么名字？');
+    expect(texts).toContain('我想学中文');
+    expect(JSON.stringify(gemini.requests.at(-2)?.body.systemInstruction)).toContain('师弟');
+
+    const state = await client.request({ action: 'get_state' }, 'state');
+    expect(state.data.history_length).toBe(2);
+    expect(state.data.history.map((t: { user_message: string }) => t.user_message)).toEqual(['我是阿明', '我想学中文']);
+    expect(state.data.history[0]).toMatchObject({ chinese_content: '你叫什么名字？', user_role: '师弟' });
+  });
+
+  it('sets the sulking level, lets rudeness raise it, and resets', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    const set = await client.request({ action: 'set_sulking', level: 2 }, 'sulking_set');
+    expect(set.data).toMatchObject({ sulking_level: 2 });
+
+    gemini.enqueue({ kind: 'reply', body: tutorReply('哼！', { emotion: 'sulking', user_tone: 'rude' }) });
+    client.send({ action: 'chat', message: '你真笨' });
+    const reply = await client.next('reply');
+    expect(reply.data.sulking_level).toBe(3);
+    expect(JSON.stringify(gemini.requests.at(-1)?.body.systemInstruction)).toContain('2/3');
+    // Sulking voice preset.
+    expect(edge.requests.at(-1)).toMatchObject({ rate: '-5%', volume: '-5%' });
+
+    const reset = await client.request({ action: 'reset' }, 'reset');
+    expect(reset.data).toEqual({ sulking_level: 0, history_length: 0 });
+    const state = await client.request({ action: 'get_state' }, 'state');
+    expect(state.data).toMatchObject({ sulking_level: 0, history_length: 0, history: [] });
+  });
+
+  it('answers malformed frames with clear errors and keeps the connection', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    const cases: [unknown, string][] = [
+      ['{nope', 'invalid_json'],
+      [{ action: 'fly' }, 'unknown_action'],
+      [{ action: 'chat', message: 7 }, 'invalid_message'],
+      [{ action: 'set_sulking', level: 9 }, 'invalid_message'],
+      [{ action: 'chat', message: '长'.repeat(501) }, 'message_too_long'],
+      [{ action: 'chat', message: 'x'.repeat(20_000) }, 'frame_too_large'],
+    ];
+    for (const [frame, code] of cases) {
+      client.send(frame);
+      const error = await client.next('error');
+      expect(error).toMatchObject({ status: 'error', data: { code } });
+      expect(error.data.message).toEqual(expect.any(String));
+    }
+    client.socket.send(Buffer.from([1, 2, 3]));
+    expect((await client.next('error')).data.code).toBe('invalid_message');
+    // Still usable.
+    const state = await client.request({ action: 'get_state' }, 'state');
+    expect(state.status).toBe('success');
+  });
+
+  it('answers busy to a second message while the first is in flight', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    gemini.enqueue({ kind: 'reply', body: tutorReply('好的。'), delayMs: 500 });
+    client.send({ action: 'chat', message: '第一句' });
+    client.send({ action: 'chat', message: '第二句', request_id: 'second' });
+    await client.next('typing');
+    const busy = await client.next('error');
+    expect(busy).toMatchObject({ request_id: 'second', data: { code: 'busy' } });
+    await client.next('reply');
+    // After the reply the learner may talk again.
+    client.send({ action: 'chat', message: '第三句' });
+    await client.next('typing');
+    await client.next('reply');
+  });
+
+  it('answers with her fallback line when Gemini keeps failing', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 429 }, { kind: 'garbage' });
+    client.send({ action: 'chat', message: '你好' });
+    const reply = await client.next('reply');
+    expect(reply.data).toMatchObject({ fallback: true, sulking_level: 0 });
+    expect(reply.data.chinese_content).toMatch(/[\u4e00-\u9fff]/);
+    expect(reply.data.vietnamese_display.length).toBeGreaterThan(0);
+    expect(reply.data.audio_base64).toEqual(expect.any(String));
+    expect(gemini.requests.length).toBe(3);
+  });
+
+  it('delivers the reply without audio when speech fails', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    gemini.enqueue({ kind: 'reply', body: tutorReply('今天练剑了吗？') });
+    edge.enqueue({ kind: 'reject', status: 403 });
+    client.send({ action: 'chat', message: '早上好' });
+    const reply = await client.next('reply');
+    expect(reply.data).toMatchObject({ chinese_content: '今天练剑了吗？', audio_base64: null });
+    expect(reply.data.audio_error).toMatch(/speech failed/);
+  });
+
+  it('answers within the turn deadline when Gemini hangs', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    gemini.enqueue({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
+    const started = Date.now();
+    client.send({ action: 'chat', message: '你在吗？' });
+    const reply = await client.next('reply', 12_000);
+    expect(Date.now() - started).toBeLessThan(8_000 + 1_000);
+    expect(reply.data.fallback).toBe(true);
+  });
+
+  it('replays a missed reply to a client that reconnects with last_seq', async () => {
+    const userId = `resume-${randomUUID().slice(0, 8)}`;
+    const first = await connect(userId);
+    const welcome = await first.next('welcome');
+    gemini.enqueue({ kind: 'reply', body: tutorReply('你回来了！'), delayMs: 300 });
+    first.send({ action: 'chat', message: '我先走了' });
+    await first.next('typing');
+    first.close();
+    await first.closed;
+    await new Promise((r) => setTimeout(r, 1_000)); // the reply is delivered while nobody listens
+
+    const again = await connect(userId, `?last_seq=${welcome.data.last_seq}`);
+    const rewelcome = await again.next('welcome');
+    expect(rewelcome.data.last_seq).toBe(welcome.data.last_seq + 1);
+    const reply = await again.next('reply');
+    expect(reply).toMatchObject({ seq: welcome.data.last_seq + 1, data: { chinese_content: '你回来了！' } });
+
+    // A fresh connection without last_seq does not replay old events.
+    const fresh = await connect(userId);
+    await fresh.next('welcome');
+    await expect(fresh.next('reply', 500)).rejects.toThrow(/no matching frame/);
+  });
+
+  it('refuses a malformed user id with close code 1008', async () => {
+    for (const bad of ['bad%20id', 'x'.repeat(65), 'a/b']) {
+      const client = await connect(bad);
+      expect((await client.closed).code).toBe(1008);
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import type { HistoryTurn } from '@xiaoyue/shared';
+import { describe, expect, it } from 'vitest';
+import { buildSystemPrompt, buildTutorPrompt } from './prompt.js';
+
+const turn = (user: string, her: string): HistoryTurn => ({
+  turn_id: `t-${user}`,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  user_role: '师兄',
+  user_message: user,
+  chinese_content: her,
+  pinyin: '',
+  vietnamese_display: '',
+  emotion: 'happy',
+  action: 'none',
+  quiz_list: [],
+  sulking_level: 0,
+});
+
+describe('system prompt', () => {
+  it("names the learner's role, her role and the sulking level", () => {
+    const prompt = buildSystemPrompt({ userRole: '师姐', sulkingLevel: 2 });
+    expect(prompt).toContain('「师姐」');
+    expect(prompt).toContain('「小师妹」');
+    expect(prompt).toContain('2/3');
+    expect(prompt).toContain('生闷气');
+  });
+
+  it('behaves differently per sulking level', () => {
+    const prompts = new Set(
+      [0, 1, 2, 3].map((level) => buildSystemPrompt({ userRole: '师兄', sulkingLevel: level as 0 })),
+    );
+    expect(prompts.size).toBe(4);
+  });
+
+  it('asks for every field of the reply contract', () => {
+    const prompt = buildSystemPrompt({ userRole: '师兄', sulkingLevel: 0 });
+    for (const field of [
+      'emotion',
+      'chinese_content',
+      'pinyin',
+      'vietnamese_display',
+      'action',
+      'quiz_list',
+      'user_tone',
+      'thought',
+    ]) {
+      expect(prompt).toContain(field);
+    }
+  });
+});
+
+describe('tutor prompt', () => {
+  it('turns history into alternating user/model messages, oldest first, then the new message', () => {
+    const prompt = buildTutorPrompt({
+      history: [turn('你好', '师兄好！'), turn('谢谢', '不客气！')],
+      userMessage: '再见',
+      userRole: '师兄',
+      sulkingLevel: 0,
+    });
+    expect(prompt.history.map((m) => m.role)).toEqual(['user', 'model', 'user', 'model']);
+    expect(prompt.history[0]?.text).toBe('你好');
+    expect(JSON.parse(prompt.history[3]?.text ?? '{}')).toMatchObject({
+      chinese_content: '不客气！',
+      emotion: 'happy',
+    });
+    expect(prompt.userMessage).toBe('再见');
+  });
+});

@@ -1,0 +1,195 @@
+import {
+  connectRedis,
+  createLogger,
+  createProducerRedis,
+  createQueue,
+  createWorkerRedis,
+  Outbox,
+  queueCatalog,
+  type Redis,
+  redisKeys,
+} from '@xiaoyue/shared';
+import { startTestRedis, TestClient, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import type { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, type Gateway } from './app.js';
+import { loadGatewayEnv } from './env.js';
+
+let server: TestRedis;
+let admin: Redis;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeAll(async () => {
+  server = await startTestRedis();
+  admin = await connectRedis(createWorkerRedis(server.url, 'test-admin'));
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  admin.disconnect();
+  await server.stop();
+});
+
+/** A gateway in-process on a random port, with its own queue prefix. */
+async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, string> = {}) {
+  const config = loadGatewayEnv({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', ...env });
+  const logger = createLogger('gateway-test', 'silent');
+  const redis = await connectRedis(createProducerRedis(server.url, 'gw'));
+  const subscriber = await connectRedis(createWorkerRedis(server.url, 'gw-sub'));
+  const queues = {
+    chat: createQueue(queueCatalog.chat, redis, prefix),
+    turnDeadline: createQueue(queueCatalog.turnDeadline, redis, prefix),
+  };
+  const gateway: Gateway = await buildGateway({ env: config, logger, redis, subscriber, queues });
+  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = gateway.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  cleanups.push(async () => {
+    await gateway.app.close();
+    await Promise.all(Object.values(queues).map((q: Queue) => q.close()));
+    redis.disconnect();
+    subscriber.disconnect();
+  });
+  const outbox = new Outbox(admin, redisKeys(prefix), { maxEvents: 100, ttlSeconds: 600 });
+  return {
+    prefix,
+    gateway,
+    queues,
+    outbox,
+    connect: async (path: string) => {
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}${path}`);
+      cleanups.push(() => client.close());
+      return client;
+    },
+  };
+}
+
+const reply = (n: number) => ({ type: 'reply', status: 'success', data: { n } });
+
+describe('gateway', () => {
+  it('answers health and readiness probes', async () => {
+    const { gateway } = await startGateway();
+    expect((await gateway.app.inject('/healthz')).statusCode).toBe(200);
+    expect((await gateway.app.inject('/readyz')).json()).toMatchObject({ status: 'ready' });
+    gateway.drain();
+    expect((await gateway.app.inject('/readyz')).statusCode).toBe(503);
+  });
+
+  it('accepts a chat: enqueues the turn and its deadline, answers typing', async () => {
+    const { connect, queues } = await startGateway();
+    const client = await connect('/ws/chat/ming');
+    await client.next('welcome');
+    client.send({ action: 'chat', message: '  你好  ', request_id: 'abc' });
+    const typing = await client.next('typing');
+    const job = await queues.chat.getJob(typing.data.turn_id);
+    expect(job?.data).toMatchObject({ user_id: 'ming', message: '你好', user_role: '师兄', request_id: 'abc' });
+    expect(job?.data.deadline_at - job?.data.enqueued_at).toBe(30_000);
+    const deadline = await queues.turnDeadline.getJob(`${typing.data.turn_id}-deadline`);
+    expect(await deadline?.isDelayed()).toBe(true);
+  });
+
+  it('lets one turn per learner run at a time, across gateways', async () => {
+    const prefix = uniquePrefix('gw');
+    const [a, b] = [await startGateway(prefix), await startGateway(prefix)];
+    const first = await a.connect('/ws/chat/lan');
+    const second = await b.connect('/ws/chat/lan');
+    await Promise.all([first.next('welcome'), second.next('welcome')]);
+    first.send({ action: 'chat', message: '一' });
+    await first.next('typing');
+    second.send({ action: 'chat', message: '二' });
+    expect((await second.next('error')).data.code).toBe('busy');
+    // The turn's reply releases the lock.
+    const typing = first.frames.find((f) => f.type === 'typing');
+    await a.outbox.append({
+      userId: 'lan',
+      idempotencyKey: 'r',
+      event: reply(1),
+      completesTurnId: typing?.data.turn_id,
+    });
+    second.send({ action: 'chat', message: '二' });
+    expect((await second.next((f) => f.type === 'typing' || f.type === 'error')).type).toBe('typing');
+  });
+
+  it('delivers outbox events to every socket of the learner, on any gateway, in seq order', async () => {
+    const prefix = uniquePrefix('gw');
+    const [a, b] = [await startGateway(prefix), await startGateway(prefix)];
+    const phone = await a.connect('/ws/chat/hoa');
+    const laptop = await b.connect('/ws/chat/hoa');
+    const stranger = await b.connect('/ws/chat/other');
+    await Promise.all([phone.next('welcome'), laptop.next('welcome'), stranger.next('welcome')]);
+    for (let n = 1; n <= 5; n++) await a.outbox.append({ userId: 'hoa', idempotencyKey: `k${n}`, event: reply(n) });
+    for (const client of [phone, laptop]) {
+      const seqs = [];
+      for (let n = 1; n <= 5; n++) seqs.push((await client.next('reply')).seq);
+      expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    }
+    await expect(stranger.next('reply', 300)).rejects.toThrow();
+  });
+
+  it('fills a gap in the live stream from the outbox', async () => {
+    const { connect, outbox, prefix } = await startGateway();
+    const keys = redisKeys(prefix);
+    const client = await connect('/ws/chat/gap');
+    await client.next('welcome');
+    await outbox.append({ userId: 'gap', idempotencyKey: 'k1', event: reply(1) });
+    // Event 2 reaches the outbox but its PUBLISH is lost (as during a subscriber reconnect).
+    await admin.hincrby(keys.outboxMeta('gap'), 'seq', 1);
+    await admin.xadd(keys.outboxStream('gap'), '2-0', 'e', JSON.stringify({ seq: 2, ...reply(2) }));
+    await outbox.append({ userId: 'gap', idempotencyKey: 'k3', event: reply(3) });
+    const got = [await client.next('reply'), await client.next('reply'), await client.next('reply')];
+    expect(got.map((f) => [f.seq, f.data.n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+  });
+
+  it('replays what a reconnecting client missed, then goes live; resyncs when it is gone', async () => {
+    const { connect, outbox } = await startGateway(undefined, { OUTBOX_MAX_EVENTS: '10' });
+    for (let n = 1; n <= 3; n++) await outbox.append({ userId: 'back', idempotencyKey: `k${n}`, event: reply(n) });
+    const client = await connect('/ws/chat/back?last_seq=1');
+    expect((await client.next('welcome')).data.last_seq).toBe(3);
+    expect([(await client.next('reply')).seq, (await client.next('reply')).seq]).toEqual([2, 3]);
+    await outbox.append({ userId: 'back', idempotencyKey: 'k4', event: reply(4) });
+    expect((await client.next('reply')).seq).toBe(4);
+
+    for (let n = 5; n <= 300; n++) await outbox.append({ userId: 'back', idempotencyKey: `k${n}`, event: reply(n) });
+    const late = await connect('/ws/chat/back?last_seq=2');
+    await late.next('welcome');
+    const resync = await late.next('resync');
+    expect(resync.data).toMatchObject({ last_seq: 300, sulking_level: 0 });
+    await outbox.append({ userId: 'back', idempotencyKey: 'k301', event: reply(301) });
+    expect((await late.next('reply')).seq).toBe(301);
+  });
+
+  it('handles reset, get_state and set_sulking, and keeps the socket open after bad frames', async () => {
+    const { connect } = await startGateway();
+    const client = await connect('/ws/chat/state-user/');
+    expect((await client.next('welcome')).data).toMatchObject({
+      user_id: 'state-user',
+      sulking_level: 0,
+      history_length: 0,
+    });
+    expect((await client.request({ action: 'set_sulking', level: 3, request_id: 'x' }, 'sulking_set')).request_id).toBe(
+      'x',
+    );
+    expect((await client.request({ action: 'get_state' }, 'state')).data).toMatchObject({
+      sulking_level: 3,
+      history: [],
+    });
+    client.send('not json');
+    expect((await client.next('error')).data.code).toBe('invalid_json');
+    expect((await client.request({ action: 'reset' }, 'reset')).data).toEqual({ sulking_level: 0, history_length: 0 });
+  });
+
+  it('closes bad user ids with 1008, and sockets with 1012 when draining', async () => {
+    const { connect, gateway } = await startGateway();
+    const bad = await connect('/ws/chat/no%20spaces');
+    expect((await bad.closed).code).toBe(1008);
+    const good = await connect('/ws/chat/ok');
+    await good.next('welcome');
+    gateway.drain();
+    expect((await good.closed).code).toBe(1012);
+  });
+});
