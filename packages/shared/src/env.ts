@@ -51,4 +51,10 @@ export const commonEnv = z.object({
 });
 export type CommonEnv = z.infer<typeof commonEnv>;
 
+/** Variables of the worker services (agent, TTS). */
+export const workerEnv = commonEnv.extend({
+  /** Port of `/healthz` and `/readyz` for orchestrator probes; unset: no probe server. */
+  HEALTH_PORT: int(0, 65_535).optional(),
+});
+
 export const envKit = { int, bool };

@@ -16,6 +16,8 @@ export function redisKeys(prefix: string) {
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,
+    /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
+    agentMode: () => `${prefix}:agent-mode`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

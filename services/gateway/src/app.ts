@@ -84,6 +84,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       limits,
       logger,
       maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
+      agentMode: () => redis.get(keys.agentMode()),
     });
     sockets.add(socket);
     // Listen before the async open so that no early frame is lost; the session queues them.

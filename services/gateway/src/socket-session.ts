@@ -24,6 +24,8 @@ export interface SessionDeps {
   limits: FrameLimits;
   maxBufferedBytes: number;
   logger: Logger;
+  /** `online` or `offline` (practice tutor), as the agent pool announced it; null if unknown. */
+  agentMode: () => Promise<string | null>;
 }
 
 /** Close codes a client can act on. */
