@@ -75,6 +75,18 @@ describe('Outbox', () => {
     expect((await outbox.readAfter('u', 999)).kind).toBe('resync');
   });
 
+  it('answers resync when the client holds a seq of an older epoch', async () => {
+    const { outbox, keys } = makeOutbox();
+    await outbox.append({ userId: 'u', idempotencyKey: 'a', event: { type: 'e' } });
+    const { epoch } = await outbox.head('u');
+    expect((await outbox.readAfter('u', 0, epoch ?? undefined)).kind).toBe('events');
+    await redis.del(keys.outboxMeta('u')); // expired
+    await outbox.append({ userId: 'u', idempotencyKey: 'b', event: { type: 'e' } });
+    await outbox.append({ userId: 'u', idempotencyKey: 'c', event: { type: 'e' } });
+    expect((await outbox.head('u')).epoch).not.toBe(epoch);
+    expect((await outbox.readAfter('u', 1, epoch ?? undefined)).kind).toBe('resync');
+  });
+
   it('releases the active-turn lock only for the turn it completes', async () => {
     const { keys, outbox } = makeOutbox();
     await redis.set(keys.activeTurn('u'), 'turn-2');

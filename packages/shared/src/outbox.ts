@@ -111,14 +111,20 @@ export class Outbox {
     return { epoch: epoch ?? null, seq: seq ? Number(seq) : 0 };
   }
 
-  /** Every event after `afterSeq`, in order, or a resync verdict when some are gone. */
-  async readAfter(userId: string, afterSeq: number): Promise<ReadAfterResult> {
+  /**
+   * Every event after `afterSeq`, in order, or a resync verdict when some are gone. With
+   * `expectedEpoch` (the epoch the client's seq belongs to), a new epoch also means resync.
+   */
+  async readAfter(userId: string, afterSeq: number, expectedEpoch?: string): Promise<ReadAfterResult> {
     const [[, metaRaw], [, entriesRaw]] = (await this.redis
       .multi()
       .hmget(this.keys.outboxMeta(userId), 'epoch', 'seq')
       .xrange(this.keys.outboxStream(userId), `${afterSeq + 1}-0`, '+')
       .exec()) as [[null, (string | null)[]], [null, [string, string[]][]]];
     const head: OutboxHead = { epoch: metaRaw[0] ?? null, seq: metaRaw[1] ? Number(metaRaw[1]) : 0 };
+    if (expectedEpoch !== undefined && head.epoch !== null && expectedEpoch !== head.epoch) {
+      return { kind: 'resync', head, reason: `the outbox was recreated (epoch ${expectedEpoch} is gone)` };
+    }
     if (afterSeq > head.seq) {
       return {
         kind: 'resync',

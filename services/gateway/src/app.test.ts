@@ -183,6 +183,13 @@ describe('gateway', () => {
     expect((await client.request({ action: 'reset' }, 'reset')).data).toEqual({ sulking_level: 0, history_length: 0 });
   });
 
+  it("tells the learner in the welcome whether the agents run offline", async () => {
+    const { connect, prefix } = await startGateway();
+    expect((await (await connect('/ws/chat/a')).next('welcome')).data.mode).toBeUndefined();
+    await admin.set(redisKeys(prefix).agentMode(), 'offline');
+    expect((await (await connect('/ws/chat/a')).next('welcome')).data.mode).toBe('offline');
+  });
+
   it('closes bad user ids with 1008, and sockets with 1012 when draining', async () => {
     const { connect, gateway } = await startGateway();
     const bad = await connect('/ws/chat/no%20spaces');

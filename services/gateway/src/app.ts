@@ -94,7 +94,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       session.close();
     });
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
-    const lastSeq = parseLastSeq((request.query as Record<string, unknown>).last_seq);
+    const query = request.query as Record<string, unknown>;
+    const lastSeq = parseLastSeq(query.last_seq);
+    const epoch = typeof query.epoch === 'string' && /^[\w-]{1,32}$/.test(query.epoch) ? query.epoch : undefined;
     if (lastSeq === 'invalid') {
       socket.send(
         JSON.stringify({
@@ -104,7 +106,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         }),
       );
     }
-    session.open(lastSeq === 'invalid' ? undefined : lastSeq).catch((error) => {
+    session.open({ lastSeq: lastSeq === 'invalid' ? undefined : lastSeq, epoch }).catch((error) => {
       logger.error({ err: error, userId: userId.data }, 'could not open session');
       socket.close(CloseCode.tryAgainLater, 'temporarily unavailable');
     });

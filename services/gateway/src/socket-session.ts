@@ -40,6 +40,8 @@ const CATCH_UP_RETRY_MS = 1_000;
  */
 export class SocketSession implements FeedListener {
   private lastSeq = 0;
+  /** The epoch the client's last_seq belongs to; checked on the first catch-up only. */
+  private expectedEpoch: string | undefined;
   private catchingUp = true;
   private pendingLive: string[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
@@ -56,15 +58,19 @@ export class SocketSession implements FeedListener {
     this.logger = deps.logger.child({ userId });
   }
 
-  /** Subscribes, greets, then replays what the client missed after `resumeAfter` (if given). */
-  async open(resumeAfter: number | undefined): Promise<void> {
+  /**
+   * Subscribes, greets, then replays what the client missed after `resume.lastSeq` (if given) of
+   * `resume.epoch` (if given).
+   */
+  async open(resume: { lastSeq?: number; epoch?: string } = {}): Promise<void> {
     this.unsubscribe = await this.deps.feed.subscribe(this.userId, this);
     const [state, head] = await Promise.all([
       this.deps.store.getState(this.userId),
       this.deps.outbox.head(this.userId),
     ]);
     this.send(successFrame('welcome', { user_id: this.userId, ...state, last_seq: head.seq, epoch: head.epoch }));
-    this.lastSeq = resumeAfter ?? head.seq;
+    this.lastSeq = resume.lastSeq ?? head.seq;
+    this.expectedEpoch = resume.lastSeq === undefined ? undefined : resume.epoch;
     await this.catchUp();
   }
 
@@ -110,7 +116,8 @@ export class SocketSession implements FeedListener {
   private async catchUp(): Promise<void> {
     this.catchingUp = true;
     try {
-      const result = await this.deps.outbox.readAfter(this.userId, this.lastSeq);
+      const result = await this.deps.outbox.readAfter(this.userId, this.lastSeq, this.expectedEpoch);
+      this.expectedEpoch = undefined;
       if (this.closed) return;
       if (result.kind === 'resync') {
         const state = await this.deps.store.getState(this.userId);
