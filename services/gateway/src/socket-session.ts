@@ -64,11 +64,13 @@ export class SocketSession implements FeedListener {
    */
   async open(resume: { lastSeq?: number; epoch?: string } = {}): Promise<void> {
     this.unsubscribe = await this.deps.feed.subscribe(this.userId, this);
-    const [state, head] = await Promise.all([
+    const [state, head, mode] = await Promise.all([
       this.deps.store.getState(this.userId),
       this.deps.outbox.head(this.userId),
+      this.deps.agentMode(),
     ]);
-    this.send(successFrame('welcome', { user_id: this.userId, ...state, last_seq: head.seq, epoch: head.epoch }));
+    const welcome = { user_id: this.userId, ...state, last_seq: head.seq, epoch: head.epoch };
+    this.send(successFrame('welcome', mode ? { ...welcome, mode } : welcome));
     this.lastSeq = resume.lastSeq ?? head.seq;
     this.expectedEpoch = resume.lastSeq === undefined ? undefined : resume.epoch;
     await this.catchUp();
