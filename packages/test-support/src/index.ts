@@ -1,3 +1,5 @@
-export * from './redis.js';
+export * from './fake-edge-tts.js';
+export * from './fake-gemini.js';
 export * from './processes.js';
+export * from './redis.js';
 export * from './ws-client.js';

@@ -1,4 +1,4 @@
-import type { HistoryTurn } from '@xiaoyue/shared';
+import { AGENT_REPLY_FIELD_ORDER, type HistoryTurn } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
 import { buildSystemPrompt, buildTutorPrompt } from './prompt.js';
 
@@ -34,16 +34,7 @@ describe('system prompt', () => {
 
   it('asks for every field of the reply contract', () => {
     const prompt = buildSystemPrompt({ userRole: '师兄', sulkingLevel: 0 });
-    for (const field of [
-      'emotion',
-      'chinese_content',
-      'pinyin',
-      'vietnamese_display',
-      'action',
-      'quiz_list',
-      'user_tone',
-      'thought',
-    ]) {
+    for (const field of AGENT_REPLY_FIELD_ORDER) {
       expect(prompt).toContain(field);
     }
   });

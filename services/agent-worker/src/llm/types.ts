@@ -22,7 +22,14 @@ export interface TutorLlm {
   generateReply(prompt: TutorPrompt, signal: AbortSignal): Promise<AgentReply>;
 }
 
-export type LlmErrorKind = 'timeout' | 'rate_limited' | 'server' | 'invalid_output' | 'network' | 'rejected' | 'aborted';
+export type LlmErrorKind =
+  | 'timeout'
+  | 'rate_limited'
+  | 'server'
+  | 'invalid_output'
+  | 'network'
+  | 'rejected'
+  | 'aborted';
 
 /** A failed attempt, classified so the agent knows whether another attempt can help. */
 export class LlmError extends Error {

@@ -1,0 +1,138 @@
+import { ApiError, type Content, GoogleGenAI, type Schema, Type } from '@google/genai';
+import { ACTIONS, AGENT_REPLY_FIELD_ORDER, AgentReply, EMOTIONS, USER_TONES } from '@xiaoyue/shared';
+import { LlmError, type TutorLlm, type TutorPrompt } from './types.js';
+
+export interface GeminiOptions {
+  apiKey: string;
+  model: string;
+  /** API root for proxies and local servers; the SDK's default when unset. */
+  baseUrl?: string;
+  /** Time allowed for one attempt. */
+  timeoutMs: number;
+}
+
+/** The reply contract as a Gemini response schema, its fields in speaking order. */
+export function buildResponseSchema(): Schema {
+  const text = (description: string): Schema => ({ type: Type.STRING, description });
+  return {
+    type: Type.OBJECT,
+    properties: {
+      emotion: { type: Type.STRING, enum: [...EMOTIONS], description: 'her emotion' },
+      chinese_content: text('what she says, in Chinese (spoken aloud)'),
+      pinyin: text('pinyin of chinese_content with tone marks'),
+      vietnamese_display: text('Vietnamese translation of chinese_content'),
+      action: { type: Type.STRING, enum: [...ACTIONS] },
+      quiz_list: {
+        type: Type.ARRAY,
+        items: {
+          type: Type.OBJECT,
+          properties: {
+            question: { type: Type.STRING },
+            options: { type: Type.ARRAY, items: { type: Type.STRING } },
+            answer: { type: Type.STRING },
+          },
+          required: ['question', 'options', 'answer'],
+          propertyOrdering: ['question', 'options', 'answer'],
+        },
+      },
+      user_tone: { type: Type.STRING, enum: [...USER_TONES], description: "the learner's tone" },
+      thought: text('her private thought, not spoken'),
+    },
+    required: [...AGENT_REPLY_FIELD_ORDER],
+    propertyOrdering: [...AGENT_REPLY_FIELD_ORDER],
+  };
+}
+
+/** Gemini through @google/genai: one attempt, structured JSON output, thinking off. */
+export class GeminiTutorLlm implements TutorLlm {
+  readonly name = 'gemini';
+  private readonly client: GoogleGenAI;
+  private readonly responseSchema = buildResponseSchema();
+
+  constructor(private readonly options: GeminiOptions) {
+    this.client = new GoogleGenAI({
+      apiKey: options.apiKey,
+      // No SDK retries: the agent retries within the turn's deadline.
+      httpOptions: { apiVersion: 'v1beta', ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) },
+    });
+  }
+
+  async generateReply(prompt: TutorPrompt, signal: AbortSignal): Promise<AgentReply> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const abortSignal = AbortSignal.any([signal, timeout]);
+    let text: string | undefined;
+    try {
+      const response = await this.client.models.generateContent({
+        model: this.options.model,
+        contents: toContents(prompt),
+        config: {
+          systemInstruction: prompt.systemInstruction,
+          responseMimeType: 'application/json',
+          responseSchema: this.responseSchema,
+          thinkingConfig: { thinkingBudget: 0 },
+          temperature: 0.8,
+          abortSignal,
+        },
+      });
+      text = response.text;
+    } catch (error) {
+      throw classify(error, {
+        callerAborted: signal.aborted,
+        timedOut: timeout.aborted,
+        timeoutMs: this.options.timeoutMs,
+      });
+    }
+    return parseReply(text);
+  }
+}
+
+function toContents(prompt: TutorPrompt): Content[] {
+  return [
+    ...prompt.history.map((m) => ({ role: m.role, parts: [{ text: m.text }] })),
+    { role: 'user', parts: [{ text: prompt.userMessage }] },
+  ];
+}
+
+/** The model's text as a validated reply, or an `invalid_output` error saying what was wrong. */
+export function parseReply(text: string | undefined): AgentReply {
+  if (!text) throw new LlmError('the model returned no text (empty or blocked response)', 'invalid_output');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LlmError(`the model returned text that is not JSON: ${text.slice(0, 80)}`, 'invalid_output');
+  }
+  const parsed = AgentReply.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LlmError(
+      `the model's JSON does not fit the reply schema: ${issue?.path.join('.')} ${issue?.message}`,
+      'invalid_output',
+    );
+  }
+  return parsed.data;
+}
+
+function classify(error: unknown, ctx: { callerAborted: boolean; timedOut: boolean; timeoutMs: number }): LlmError {
+  if (error instanceof LlmError) return error;
+  if (ctx.callerAborted)
+    return new LlmError('the turn was cancelled or ran out of time', 'aborted', undefined, { cause: error });
+  if (ctx.timedOut) return new LlmError(`no answer within ${ctx.timeoutMs} ms`, 'timeout', undefined, { cause: error });
+  if (error instanceof ApiError) {
+    const status = error.status;
+    const message = `Gemini answered ${status}: ${error.message.slice(0, 200)}`;
+    if (status === 429) return new LlmError(message, 'rate_limited', status, { cause: error });
+    if (status === 408 || status >= 500) return new LlmError(message, 'server', status, { cause: error });
+    return new LlmError(message, 'rejected', status, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/abort/i.test(message))
+    return new LlmError(`no answer within ${ctx.timeoutMs} ms`, 'timeout', undefined, { cause: error });
+  if (/fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket/i.test(message) || error instanceof TypeError) {
+    return new LlmError(`cannot reach Gemini: ${message}`, 'network', undefined, { cause: error });
+  }
+  // The SDK surfaces unparseable bodies and stream garbage as plain errors.
+  return new LlmError(`unexpected answer from Gemini: ${message.slice(0, 200)}`, 'invalid_output', undefined, {
+    cause: error,
+  });
+}
