@@ -72,8 +72,22 @@ async function startLocalRedis() {
   say('start', `starting a local redis-server on ${url} (data in .data/redis, AOF on)`);
   const child = spawn(
     'redis-server',
-    ['--port', String(LOCAL_REDIS_PORT), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
-      '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', ''],
+    [
+      '--port',
+      String(LOCAL_REDIS_PORT),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   children.push({ name: 'redis', child, last: true });
@@ -142,7 +156,10 @@ process.on('exit', () => {
 const port = env.PORT ?? '8000';
 const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : 'localhost';
 for (let i = 0; i < 300 && !stopping; i++) {
-  const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+  const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (ready) {
     say('start', `XiaoYue is up: open http://${host}:${port}/  (Ctrl-C stops everything)`);
     break;

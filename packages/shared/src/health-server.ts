@@ -17,7 +17,11 @@ export interface HealthServer {
  * A worker's probe endpoints: `/healthz` (the process answers) and `/readyz` (it can take work).
  * Plain node:http: a worker has no other HTTP to serve.
  */
-export async function startHealthServer({ port, host = '0.0.0.0', isReady }: HealthServerOptions): Promise<HealthServer> {
+export async function startHealthServer({
+  port,
+  host = '0.0.0.0',
+  isReady,
+}: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') return reply(response, 200, { status: 'ok' });

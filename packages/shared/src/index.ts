@@ -1,5 +1,6 @@
 export * from './conversation-store.js';
 export * from './env.js';
+export * from './health-server.js';
 export * from './keys.js';
 export * from './lifecycle.js';
 export * from './logger.js';
@@ -10,4 +11,3 @@ export * from './redis.js';
 export * from './reply.js';
 export * from './reply-delivery.js';
 export * from './sulking.js';
-export * from './health-server.js';

@@ -183,7 +183,7 @@ describe('gateway', () => {
     expect((await client.request({ action: 'reset' }, 'reset')).data).toEqual({ sulking_level: 0, history_length: 0 });
   });
 
-  it("tells the learner in the welcome whether the agents run offline", async () => {
+  it('tells the learner in the welcome whether the agents run offline', async () => {
     const { connect, prefix } = await startGateway();
     expect((await (await connect('/ws/chat/a')).next('welcome')).data.mode).toBeUndefined();
     await admin.set(redisKeys(prefix).agentMode(), 'offline');
