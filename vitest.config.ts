@@ -12,5 +12,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and end-to-end tests start real processes; keep the 2-core machine responsive.
     maxWorkers: 2,
+    // CI reads the JSON report to print its closing "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
