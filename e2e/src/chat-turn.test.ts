@@ -59,7 +59,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const welcome = await client.next('welcome');
     expect(welcome).toMatchObject({
       status: 'success',
-      data: { user_id: 'first-learner', sulking_level: 0, history_length: 0 },
+      data: { user_id: 'first-learner', sulking_level: 0, history_length: 0, last_seq: 0, mode: 'online' },
     });
 
     gemini.enqueue({ kind: 'reply', body: tutorReply('师兄好！很高兴见到你！') });
@@ -232,10 +232,26 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     await expect(fresh.next('reply', 500)).rejects.toThrow(/no matching frame/);
   });
 
+  it('answers liveness and readiness probes in every service', async () => {
+    for (const base of Object.values(system.probes)) {
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: 'ready' });
+    }
+  });
+
   it('refuses a malformed user id with close code 1008', async () => {
     for (const bad of ['bad%20id', 'x'.repeat(65), 'a/b']) {
       const client = await connect(bad);
       expect((await client.closed).code).toBe(1008);
     }
+  });
+
+  it('shuts every service down cleanly on SIGTERM', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    const codes = await Promise.all([system.gateway.stop(), system.agent.stop(), system.tts.stop()]);
+    expect(codes).toEqual([0, 0, 0]);
+    // The gateway told the client to reconnect elsewhere.
+    expect((await client.closed).code).toBe(1012);
   });
 });

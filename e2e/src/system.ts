@@ -11,6 +11,8 @@ import {
 export interface RunningSystem {
   prefix: string;
   baseUrl: string;
+  /** Base URLs of the probe endpoints: gateway, agent worker, TTS worker. */
+  probes: { gateway: string; agent: string; tts: string };
   gateway: ServiceProcess;
   agent: ServiceProcess;
   tts: ServiceProcess;
@@ -28,7 +30,7 @@ export interface SystemOptions {
 /** The three services as real processes, wired to one Redis and to the local cloud fakes. */
 export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOptions): Promise<RunningSystem> {
   const prefix = uniquePrefix('e2e');
-  const port = await freePort();
+  const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
   const [gateway, agent, tts] = await Promise.all([
     startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }),
@@ -38,13 +40,24 @@ export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOp
       GEMINI_BASE_URL: gemini.url,
       LLM_TIMEOUT_MS: '1500',
       LLM_MAX_ATTEMPTS: '3',
+      HEALTH_PORT: String(agentHealthPort),
     }),
-    startService('tts-worker', { ...common, EDGE_TTS_URL: edge.url, TTS_TIMEOUT_MS: '1500' }),
+    startService('tts-worker', {
+      ...common,
+      EDGE_TTS_URL: edge.url,
+      TTS_TIMEOUT_MS: '1500',
+      HEALTH_PORT: String(ttsHealthPort),
+    }),
   ]);
   const baseUrl = `ws://127.0.0.1:${port}`;
   return {
     prefix,
     baseUrl,
+    probes: {
+      gateway: `http://127.0.0.1:${port}`,
+      agent: `http://127.0.0.1:${agentHealthPort}`,
+      tts: `http://127.0.0.1:${ttsHealthPort}`,
+    },
     gateway,
     agent,
     tts,

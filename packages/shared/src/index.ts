@@ -11,3 +11,4 @@ export * from './redis.js';
 export * from './reply.js';
 export * from './reply-delivery.js';
 export * from './sulking.js';
+export * from './worker-service.js';

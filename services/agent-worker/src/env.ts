@@ -1,7 +1,7 @@
-import { commonEnv, envKit, parseEnv } from '@xiaoyue/shared';
+import { envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
-export const agentEnvSchema = commonEnv.extend({
+export const agentEnvSchema = workerEnv.extend({
   /** Without a key the agent cannot reach Gemini and answers every turn with her fallback line. */
   GEMINI_API_KEY: z.string().optional(),
   GEMINI_MODEL: z.string().default('gemini-2.5-flash'),

@@ -1,7 +1,7 @@
-import { commonEnv, envKit, parseEnv } from '@xiaoyue/shared';
+import { envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
-export const ttsEnvSchema = commonEnv.extend({
+export const ttsEnvSchema = workerEnv.extend({
   TTS_PROVIDER: z.enum(['edge']).default('edge'),
   TTS_VOICE: z
     .string()

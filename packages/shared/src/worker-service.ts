@@ -1,0 +1,63 @@
+import type { Worker } from 'bullmq';
+import type { z } from 'zod';
+import type { workerEnv } from './env.js';
+import { type HealthServer, startHealthServer } from './health-server.js';
+import { exitOnStartupError, shutdownOnSignals } from './lifecycle.js';
+import { createLogger, describeRedisUrl, type Logger } from './logger.js';
+import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
+
+type WorkerEnv = z.infer<typeof workerEnv>;
+
+export interface StartedWorkers {
+  workers: Worker[];
+  /** Logged with "ready": what this process runs (provider, model, voice…). */
+  describe: Record<string, unknown>;
+  /** Stops taking jobs and lets running ones finish. */
+  close(): Promise<void>;
+}
+
+export interface WorkerServiceSpec<E extends WorkerEnv> {
+  name: string;
+  loadEnv: () => E;
+  start(context: { env: E; logger: Logger; redis: Redis }): Promise<StartedWorkers> | StartedWorkers;
+}
+
+/**
+ * The `main` of a worker service: parse env, connect Redis (worker profile), start the BullMQ
+ * workers, serve probes on HEALTH_PORT, and shut down in order on SIGTERM: fail readiness, drain
+ * the workers, close the probe server, close Redis.
+ */
+export function runWorkerService<E extends WorkerEnv>(spec: WorkerServiceSpec<E>): void {
+  const main = async () => {
+    const env = spec.loadEnv();
+    const logger = createLogger(spec.name, env.LOG_LEVEL);
+    const redis = createWorkerRedis(env.REDIS_URL, spec.name);
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+    await connectRedis(redis);
+    const started = await spec.start({ env, logger, redis });
+    let stopping = false;
+    let health: HealthServer | undefined;
+    if (env.HEALTH_PORT !== undefined) {
+      health = await startHealthServer({
+        port: env.HEALTH_PORT,
+        isReady: () => !stopping && redis.status === 'ready' && started.workers.every((w) => w.isRunning()),
+      });
+    }
+    logger.info(
+      {
+        redis: describeRedisUrl(env.REDIS_URL),
+        prefix: env.QUEUE_PREFIX,
+        healthPort: health?.port,
+        ...started.describe,
+      },
+      `${spec.name} ready`,
+    );
+    shutdownOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, [
+      { name: 'fail readiness', run: () => void (stopping = true) },
+      { name: 'stop taking jobs; finish running ones', run: () => started.close() },
+      { name: 'close the probe server', run: () => health?.close() },
+      { name: 'close Redis', run: () => closeRedis(redis) },
+    ]);
+  };
+  main().catch(exitOnStartupError(spec.name));
+}
