@@ -40,6 +40,25 @@ function redisAnswers(url, timeoutMs = 1_000) {
   });
 }
 
+const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: '\x1b[33mwarn\x1b[0m', 50: '\x1b[31merror\x1b[0m', 60: '\x1b[31mfatal\x1b[0m' };
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'name', 'msg']);
+
+/** A pino JSON line as "12:00:01 info message key=value …"; other lines as they are. */
+function readable(line) {
+  if (!line.startsWith('{')) return line;
+  try {
+    const entry = JSON.parse(line);
+    const time = new Date(entry.time).toTimeString().slice(0, 8);
+    const extras = Object.entries(entry)
+      .filter(([key]) => !QUIET_FIELDS.has(key))
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    return `${time} ${LEVELS[entry.level] ?? entry.level} ${entry.msg ?? ''}${extras ? `  \x1b[2m${extras}\x1b[0m` : ''}`;
+  } catch {
+    return line;
+  }
+}
+
 function pipeLogs(name, child) {
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
@@ -47,7 +66,7 @@ function pipeLogs(name, child) {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) say(name, line);
+      for (const line of lines) say(name, readable(line));
     });
   }
 }
