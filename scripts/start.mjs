@@ -40,7 +40,14 @@ function redisAnswers(url, timeoutMs = 1_000) {
   });
 }
 
-const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: '\x1b[33mwarn\x1b[0m', 50: '\x1b[31merror\x1b[0m', 60: '\x1b[31mfatal\x1b[0m' };
+const LEVELS = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: '\x1b[33mwarn\x1b[0m',
+  50: '\x1b[31merror\x1b[0m',
+  60: '\x1b[31mfatal\x1b[0m',
+};
 const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'name', 'msg']);
 
 /** A pino JSON line as "12:00:01 info message key=value …"; other lines as they are. */
