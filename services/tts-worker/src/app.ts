@@ -2,6 +2,7 @@ import { type Logger, Outbox, parseJobData, queueCatalog, type Redis, redisKeys 
 import { Worker } from 'bullmq';
 import type { TtsEnv } from './env.js';
 import { speakReply } from './speak.js';
+import { CachedSpeechSynthesizer } from './speech/cache.js';
 import type { SpeechSynthesizer } from './speech/types.js';
 
 export interface TtsWorkerDeps {
@@ -18,7 +19,15 @@ export function startTtsWorker({ env, logger, redis, synthesizer }: TtsWorkerDep
     maxEvents: env.OUTBOX_MAX_EVENTS,
     ttlSeconds: env.OUTBOX_TTL_SECONDS,
   });
-  const deps = { synthesizer, outbox, logger, voice: env.TTS_VOICE, timeoutMs: env.TTS_TIMEOUT_MS };
+  const speech =
+    env.TTS_CACHE_MAX_BYTES > 0
+      ? new CachedSpeechSynthesizer(synthesizer, redis, {
+          prefix: env.QUEUE_PREFIX,
+          ttlSeconds: env.TTS_CACHE_TTL_SECONDS,
+          maxBytes: env.TTS_CACHE_MAX_BYTES,
+        })
+      : synthesizer;
+  const deps = { synthesizer: speech, outbox, logger, voice: env.TTS_VOICE, timeoutMs: env.TTS_TIMEOUT_MS };
   const worker = new Worker(
     queueCatalog.tts.name,
     async (job, _token, signal) => speakReply(parseJobData(queueCatalog.tts, job), deps, signal),

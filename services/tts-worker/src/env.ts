@@ -16,6 +16,10 @@ export const ttsEnvSchema = workerEnv.extend({
   TTS_TIMEOUT_MS: envKit.int(200, 120_000).default(8_000),
   /** Syntheses one TTS process runs at once. */
   TTS_CONCURRENCY: envKit.int(1, 500).default(16),
+  /** Cached audio expires after this long unused… */
+  TTS_CACHE_TTL_SECONDS: envKit.int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+  /** …and the least recently used goes beyond this many bytes in total. 0 turns the cache off. */
+  TTS_CACHE_MAX_BYTES: envKit.int(0, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
 });
 export type TtsEnv = z.infer<typeof ttsEnvSchema>;
 
