@@ -45,6 +45,8 @@ export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOp
     startService('tts-worker', {
       ...common,
       EDGE_TTS_URL: edge.url,
+      // Speech failures must stay visible to these tests rather than be covered by espeak.
+      TTS_FALLBACK: 'none',
       TTS_TIMEOUT_MS: '1500',
       HEALTH_PORT: String(ttsHealthPort),
     }),

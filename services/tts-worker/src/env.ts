@@ -2,7 +2,10 @@ import { envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
 export const ttsEnvSchema = workerEnv.extend({
-  TTS_PROVIDER: z.enum(['edge']).default('edge'),
+  /** `edge`: Microsoft Edge's neural voices (online); `espeak`: espeak-ng, offline and robotic. */
+  TTS_PROVIDER: z.enum(['edge', 'espeak']).default('edge'),
+  /** With `espeak`, a failed Edge synthesis is spoken by espeak-ng instead of arriving silent. */
+  TTS_FALLBACK: z.enum(['none', 'espeak']).default('espeak'),
   TTS_VOICE: z
     .string()
     .regex(/^[a-z]{2,3}-[A-Z]{2}-\w+$/, 'must look like zh-CN-XiaoxiaoNeural')
