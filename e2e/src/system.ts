@@ -22,12 +22,14 @@ export interface RunningSystem {
 
 export interface SystemOptions {
   redisUrl: string;
-  gemini: FakeGemini;
-  edge: FakeEdgeTts;
+  /** The Gemini fake to use; without one the agents run the offline tutor. */
+  gemini?: FakeGemini;
+  /** The Edge fake to use; without one the TTS workers speak with espeak-ng. */
+  edge?: FakeEdgeTts;
   env?: Record<string, string>;
 }
 
-/** The three services as real processes, wired to one Redis and to the local cloud fakes. */
+/** The three services as real processes, wired to one Redis and to the local cloud fakes (or offline providers). */
 export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOptions): Promise<RunningSystem> {
   const prefix = uniquePrefix('e2e');
   const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -36,17 +38,15 @@ export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOp
     startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }),
     startService('agent-worker', {
       ...common,
-      GEMINI_API_KEY: 'test-key',
-      GEMINI_BASE_URL: gemini.url,
+      ...(gemini ? { GEMINI_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url } : { LLM_PROVIDER: 'offline' }),
       LLM_TIMEOUT_MS: '1500',
       LLM_MAX_ATTEMPTS: '3',
       HEALTH_PORT: String(agentHealthPort),
     }),
     startService('tts-worker', {
       ...common,
-      EDGE_TTS_URL: edge.url,
       // Speech failures must stay visible to these tests rather than be covered by espeak.
-      TTS_FALLBACK: 'none',
+      ...(edge ? { EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none' } : { TTS_PROVIDER: 'espeak' }),
       TTS_TIMEOUT_MS: '1500',
       HEALTH_PORT: String(ttsHealthPort),
     }),

@@ -1,8 +1,9 @@
-import { envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
+import { EnvError, envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
 export const agentEnvSchema = workerEnv.extend({
-  /** Without a key the agent cannot reach Gemini and answers every turn with her fallback line. */
+  /** `gemini`, or `offline` (the practice tutor, no network). Default: gemini when a key is set. */
+  LLM_PROVIDER: z.enum(['gemini', 'offline']).optional(),
   GEMINI_API_KEY: z.string().optional(),
   GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
   /** API root for proxies and local test servers; the SDK's default when unset. */
@@ -16,4 +17,17 @@ export const agentEnvSchema = workerEnv.extend({
 });
 export type AgentEnv = z.infer<typeof agentEnvSchema>;
 
-export const loadAgentEnv = (source: NodeJS.ProcessEnv = process.env) => parseEnv(agentEnvSchema, source);
+export type LlmProvider = NonNullable<AgentEnv['LLM_PROVIDER']>;
+
+/** The LLM provider in force: the configured one, else Gemini when a key is set, else offline. */
+export function llmProviderOf(env: AgentEnv): LlmProvider {
+  return env.LLM_PROVIDER ?? (env.GEMINI_API_KEY ? 'gemini' : 'offline');
+}
+
+export function loadAgentEnv(source: NodeJS.ProcessEnv = process.env): AgentEnv {
+  const env = parseEnv(agentEnvSchema, source);
+  if (env.LLM_PROVIDER === 'gemini' && !env.GEMINI_API_KEY) {
+    throw new EnvError('Invalid environment configuration:\n  GEMINI_API_KEY: required when LLM_PROVIDER=gemini');
+  }
+  return env;
+}

@@ -8,8 +8,10 @@ runWorkerService({
   loadEnv: loadAgentEnv,
   async start({ env, logger, redis }) {
     const llm = createTutorLlm(env);
-    if (llm.name === 'unconfigured') {
-      logger.warn('GEMINI_API_KEY is not set: every turn will be answered with her fallback line');
+    if (llm.name === 'offline') {
+      logger.warn(
+        'offline practice mode: no Gemini; XiaoYue answers from her phrasebook (set GEMINI_API_KEY for the real tutor)',
+      );
     }
     // Gateways tell learners in `welcome` whether they talk to Gemini or the offline tutor.
     await redis.set(redisKeys(env.QUEUE_PREFIX).agentMode(), llm.name === 'gemini' ? 'online' : 'offline');

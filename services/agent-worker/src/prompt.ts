@@ -64,5 +64,6 @@ export function buildTutorPrompt(input: {
     systemInstruction: buildSystemPrompt({ userRole: input.userRole, sulkingLevel: input.sulkingLevel }),
     history,
     userMessage: input.userMessage,
+    persona: { userRole: input.userRole, sulkingLevel: input.sulkingLevel },
   };
 }

@@ -1,4 +1,4 @@
-import type { AgentReply } from '@xiaoyue/shared';
+import type { AgentReply, SulkingLevel } from '@xiaoyue/shared';
 
 /** One message of the conversation as the LLM sees it. */
 export interface PromptMessage {
@@ -11,6 +11,8 @@ export interface TutorPrompt {
   /** Earlier exchanges, oldest first. */
   history: PromptMessage[];
   userMessage: string;
+  /** The persona variables the system instruction was built from, for providers without an LLM. */
+  persona?: { userRole: string; sulkingLevel: SulkingLevel };
 }
 
 /**

@@ -1,0 +1,150 @@
+import type { AgentReply, Emotion, ReplyAction, SulkingLevel, UserTone } from '@xiaoyue/shared';
+import { clampSulkingLevel } from '@xiaoyue/shared';
+import type { TutorLlm, TutorPrompt } from '../types.js';
+import { findCorrection } from './corrections.js';
+import { type Address, addressFor, PHRASEBOOK, UNKNOWN_REPLIES } from './phrasebook.js';
+import { toPinyin } from './pinyin.js';
+import { buildQuiz, QUIZ_REQUEST } from './quiz.js';
+import { judgeTone } from './tone.js';
+
+interface Line {
+  zh: string;
+  vi: string;
+  emotion: Emotion;
+  action?: ReplyAction;
+  thought: string;
+  quiz?: AgentReply['quiz_list'];
+}
+
+/** A stable number from a string, so that the same conversation gets the same reply. */
+function hash(text: string): number {
+  let h = 2166136261;
+  for (const char of text) h = Math.imul(h ^ (char.codePointAt(0) ?? 0), 16777619) >>> 0;
+  return h;
+}
+
+/** What she says when the learner is rude; harsher the more she already sulks. */
+function sulkAt(level: SulkingLevel, to: Address): Line {
+  const lines: Omit<Line, 'thought'>[] = [
+    {
+      zh: `${to.zh}怎么这样说话？我不高兴了。`,
+      vi: `Sao ${to.vi} lại nói thế? Muội không vui rồi.`,
+      emotion: 'sulking',
+    },
+    { zh: `哼！${to.zh}太过分了！`, vi: `Hừ! ${to.vi} quá đáng lắm!`, emotion: 'sulking' },
+    { zh: '我不想理你了。', vi: 'Muội không thèm để ý huynh nữa.', emotion: 'angry' },
+    { zh: '哼！走开！', vi: 'Hừ! Đi chỗ khác đi!', emotion: 'angry' },
+  ];
+  const line = lines[level] ?? (lines[lines.length - 1] as Omit<Line, 'thought'>);
+  return { ...line, thought: 'the learner was rude' };
+}
+
+/**
+ * The offline practice tutor: no LLM, deterministic, in character. It answers from a phrasebook
+ * of beginner exchanges, corrects common mistakes, runs quizzes, and reacts to the learner's tone
+ * (the server moves the sulking level from `user_tone`). Pinyin comes from the dictionary.
+ */
+export class OfflineTutorLlm implements TutorLlm {
+  readonly name = 'offline';
+
+  async generateReply(prompt: TutorPrompt): Promise<AgentReply> {
+    const text = prompt.userMessage.trim();
+    const to = addressFor(prompt.persona?.userRole ?? '师兄');
+    const sulking = clampSulkingLevel(prompt.persona?.sulkingLevel ?? 0);
+    const turn = Math.floor(prompt.history.length / 2);
+    const seed = hash(`${text}#${turn}`);
+    const tone = judgeTone(text);
+    const line = this.respond(text, to, sulking, tone, turn, seed);
+    return {
+      thought: line.thought,
+      emotion: line.emotion,
+      chinese_content: line.zh,
+      pinyin: toPinyin(line.zh),
+      vietnamese_display: line.vi,
+      action: line.action ?? 'none',
+      quiz_list: line.quiz ?? [],
+      user_tone: tone,
+    };
+  }
+
+  private respond(text: string, to: Address, sulking: SulkingLevel, tone: UserTone, turn: number, seed: number): Line {
+    if (tone === 'rude') return sulkAt(clampSulkingLevel(sulking + 1), to);
+    if (tone === 'apologetic') {
+      return sulking > 0
+        ? {
+            zh: '好吧，我原谅你了。下次不许这样！',
+            vi: 'Thôi được, muội tha cho huynh. Lần sau không được thế nữa!',
+            emotion: 'shy',
+            thought: 'apology accepted',
+          }
+        : {
+            zh: `没关系，${to.zh}，我没有生气呀。`,
+            vi: `Không sao đâu ${to.vi}, muội có giận đâu.`,
+            emotion: 'happy',
+            thought: 'nothing to forgive',
+          };
+    }
+    if (sulking >= 2 && tone !== 'affectionate') {
+      return {
+        zh: '哼，知道了。',
+        vi: 'Hừ, biết rồi.',
+        emotion: 'sulking',
+        thought: 'still sulking; waiting for an apology',
+      };
+    }
+    if (tone === 'affectionate' && sulking > 0) {
+      return {
+        zh: `${to.zh}嘴真甜……好吧，我不生气了。`,
+        vi: `${to.vi} khéo nói thật… thôi được, muội hết giận rồi.`,
+        emotion: 'shy',
+        thought: 'softened by affection',
+      };
+    }
+
+    const correction = findCorrection(text);
+    if (correction) {
+      return {
+        zh: `${to.zh}，应该说：“${correction.corrected}”`,
+        vi: `${to.vi}, phải nói là: “${correction.corrected}”. ${correction.explanation}`,
+        emotion: seed % 2 === 0 ? 'teasing' : 'strict',
+        action: 'correction',
+        thought: `correction: ${correction.id}`,
+      };
+    }
+    if (QUIZ_REQUEST.test(text)) return this.quiz(to, seed, 'the learner asked for a quiz');
+
+    const entry = PHRASEBOOK.find((e) => e.triggers.test(text));
+    if (entry) {
+      const reply = entry.reply(to);
+      const line: Line = { ...reply, emotion: entry.emotion, action: entry.action, thought: `phrasebook: ${entry.id}` };
+      if (sulking === 1)
+        return {
+          ...line,
+          zh: `${line.zh}……不过我还有点生气。`,
+          vi: `${line.vi}… Nhưng muội vẫn còn hơi giận.`,
+          emotion: 'sulking',
+        };
+      return line;
+    }
+    // Every third unrecognised message turns into practice instead of a shrug.
+    if (turn % 3 === 2) return this.quiz(to, seed, 'nothing matched; time to practise');
+    const unknown = UNKNOWN_REPLIES[seed % UNKNOWN_REPLIES.length] ?? UNKNOWN_REPLIES[0];
+    return {
+      ...(unknown as (a: Address) => { zh: string; vi: string })(to),
+      emotion: 'concerned',
+      action: 'encourage',
+      thought: 'not in the phrasebook',
+    };
+  }
+
+  private quiz(to: Address, seed: number, thought: string): Line {
+    return {
+      zh: `${to.zh}，小测验来了！看看你记得多少。`,
+      vi: `${to.vi}, bài kiểm tra nhỏ đây! Xem huynh nhớ được bao nhiêu.`,
+      emotion: 'teasing',
+      action: 'quiz',
+      thought,
+      quiz: buildQuiz(seed),
+    };
+  }
+}
