@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import websocket from '@fastify/websocket';
 import {
   ConversationStore,
@@ -58,6 +59,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD_BYTES } });
+
+  // The web client: one self-contained page, read once.
+  const page = await readFile(new URL('../public/index.html', import.meta.url));
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

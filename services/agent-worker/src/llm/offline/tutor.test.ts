@@ -22,7 +22,12 @@ describe('offline tutor', () => {
     const reply = await ask('你好！');
     expect(reply).toMatchObject({ chinese_content: '师兄好！今天也来练功吗？', emotion: 'happy', action: 'none' });
     expect(reply.pinyin).toBe('Shī xiōng hǎo! Jīn tiān yě lái liàn gōng ma?');
-    expect(reply.vietnamese_display).toMatch(/sư huynh/);
+    expect(reply.vietnamese_display).toBe('Chào sư huynh! Hôm nay huynh cũng đến luyện công sao?');
+  });
+
+  it('starts every Vietnamese sentence with a capital letter', async () => {
+    expect((await ask('考考我')).vietnamese_display).toMatch(/^Sư huynh, bài kiểm tra/);
+    expect((await ask('谢谢')).vietnamese_display).toBe('Không có gì! Sư huynh với muội không cần khách sáo vậy đâu.');
   });
 
   it('addresses the learner by their role', async () => {

@@ -23,6 +23,14 @@ function hash(text: string): number {
   return h;
 }
 
+/** "sư huynh ơi! sư huynh…" → "Sư huynh ơi! Sư huynh…": forms of address start many lines. */
+function capitalizeSentences(text: string): string {
+  return text.replace(
+    /(^|[.!?…]\s+|[“"]\s*)(\p{Ll})/gu,
+    (_m, before: string, letter: string) => before + letter.toUpperCase(),
+  );
+}
+
 /** What she says when the learner is rude; harsher the more she already sulks. */
 function sulkAt(level: SulkingLevel, to: Address): Line {
   const lines: Omit<Line, 'thought'>[] = [
@@ -60,7 +68,7 @@ export class OfflineTutorLlm implements TutorLlm {
       emotion: line.emotion,
       chinese_content: line.zh,
       pinyin: toPinyin(line.zh),
-      vietnamese_display: line.vi,
+      vietnamese_display: capitalizeSentences(line.vi),
       action: line.action ?? 'none',
       quiz_list: line.quiz ?? [],
       user_tone: tone,
