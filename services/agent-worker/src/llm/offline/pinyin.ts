@@ -62,18 +62,17 @@ export function toPinyin(text: string): string {
   const syllables = pinyin(text, { toneType: 'symbol', type: 'array', nonZh: 'consecutive' });
   let out = '';
   let sentenceStart = true;
-  for (const syllable of syllables) {
-    if (syllable === '“') {
-      out += `${out ? ' ' : ''}“`;
+  for (const token of syllables) {
+    // Runs of punctuation come as one token (e.g. "：“"): place each mark by itself.
+    if (/^[\p{P}\p{S}\s]+$/u.test(token)) {
+      for (const mark of token.trim()) {
+        if (mark === '“') out += `${out ? ' ' : ''}“`;
+        else out += PUNCTUATION[mark] ?? mark;
+        if (/[.!?。！？]/.test(mark)) sentenceStart = true;
+      }
       continue;
     }
-    const mark = PUNCTUATION[syllable] ?? (/^[\p{P}\p{S}]+$/u.test(syllable) ? syllable : undefined);
-    if (mark !== undefined) {
-      out += mark;
-      if (/[.!?]/.test(mark)) sentenceStart = true;
-      continue;
-    }
-    const word = sentenceStart ? syllable.charAt(0).toUpperCase() + syllable.slice(1) : syllable;
+    const word = sentenceStart ? token.charAt(0).toUpperCase() + token.slice(1) : token;
     out += (out && !out.endsWith('“') ? ' ' : '') + word;
     sentenceStart = false;
   }

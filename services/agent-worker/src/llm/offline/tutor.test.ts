@@ -148,6 +148,7 @@ describe('dictionary pinyin', () => {
     ['我会说一点中文。', 'Wǒ huì shuō yì diǎn zhōng wén.'],
     ['我觉得很快乐。', 'Wǒ jué de hěn kuài lè.'],
     ['我们去银行吧。', 'Wǒ men qù yín háng ba.'],
+    ['师兄，应该说：“我很好”', 'Shī xiōng, yīng gāi shuō: “wǒ hěn hǎo”'],
   ])('reads %s as %s', (text, expected) => {
     expect(toPinyin(text)).toBe(expected);
   });

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  type FakeGemini,
+  freePort,
+  repoRoot,
+  startFakeGemini,
+  startTestRedis,
+  type TestRedis,
+} from '@xiaoyue/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSystem, startSystem } from './system.js';
+
+let redis: TestRedis;
+let system: RunningSystem;
+let gemini: FakeGemini;
+
+beforeAll(async () => {
+  [redis, gemini] = await Promise.all([startTestRedis(), startFakeGemini()]);
+  system = await startSystem({ redisUrl: redis.url });
+});
+afterAll(async () => {
+  await system?.stop();
+  await gemini?.close();
+  await redis?.stop();
+});
+
+/** Runs one of the repo's scripts as a user would, with piped stdin. */
+function runScript(script: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts', script), ...args], {
+      env: { PATH: process.env.PATH, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill(), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+describe('pnpm chat', () => {
+  it('chats from a terminal: Chinese, pinyin, Vietnamese, quiz, commands', async () => {
+    const { code, output } = await runScript('chat.mjs', ['cli-learner', '--url', system.baseUrl], {
+      input: '你好\n我是很好\n考考我\n1\n/state\n/sulk 2\n',
+    });
+    expect(code).toBe(0);
+    expect(output).toContain('offline practice mode');
+    expect(output).toContain('师兄好！今天也来练功吗？');
+    expect(output).toContain('Shī xiōng hǎo! Jīn tiān yě lái liàn gōng ma?');
+    expect(output).toContain('Chào sư huynh!');
+    expect(output).toContain('action: correction');
+    expect(output).toMatch(/测验 “.+”是什么意思？/);
+    expect(output).toMatch(/对了|不对/);
+    expect(output).toContain('sulking 0/3, 3 turns');
+    expect(output).toContain('sulking level is now 2');
+    expect(output).toMatch(/audio: \d+ bytes/);
+  });
+});
+
+describe('pnpm check', () => {
+  const check = (name: string, env: Record<string, string>) => runScript('check.mjs', [name], { env });
+
+  it('passes redis against a working Redis and fails with the reason against a closed port', async () => {
+    const ok = await check('redis', { REDIS_URL: redis.url });
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.output).toMatch(/^PASS redis: .* answered PONG, Redis \d/);
+    const bad = await check('redis', { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    expect(bad.code).toBe(1);
+    expect(bad.output).toMatch(/FAIL redis: .*ECONNREFUSED/);
+  });
+
+  it('passes gemini when it answers, fails on a refusal or a missing key', async () => {
+    const env = { GEMINI_API_KEY: 'k', GEMINI_BASE_URL: gemini.url };
+    expect((await check('gemini', env)).output).toMatch(/^PASS gemini: gemini-2.5-flash answered/);
+    gemini.enqueue({ kind: 'error', status: 403, message: 'API key not valid' });
+    const refused = await check('gemini', env);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/FAIL gemini: .*403/);
+    expect((await check('gemini', {})).output).toMatch(/FAIL gemini: GEMINI_API_KEY is not set/);
+  });
+
+  it('passes tts with the offline voice', async () => {
+    const result = await check('tts', { TTS_PROVIDER: 'espeak' });
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/PASS tts: espeak spoke \d+ bytes of mp3/);
+  });
+});
