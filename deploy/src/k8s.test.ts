@@ -1,0 +1,140 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { agentEnvSchema } from '@xiaoyue/agent-worker/env';
+import { gatewayEnvSchema } from '@xiaoyue/gateway/env';
+import { commonEnv } from '@xiaoyue/shared';
+import { ttsEnvSchema } from '@xiaoyue/tts-worker/env';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { describe, expect, it } from 'vitest';
+import { k8sRoot, kustomizationResources, loadManifestFiles, type Manifest, repoRoot } from './manifests.js';
+
+/** kind → the kubernetes-models class that validates it against the Kubernetes schemas. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment,
+  StatefulSet,
+  Service,
+  ConfigMap,
+  Secret,
+  HorizontalPodAutoscaler,
+  PodDisruptionBudget,
+  ScaledObject,
+};
+
+function validate(manifest: Manifest): void {
+  const Model = MODELS[manifest.kind];
+  if (!Model) throw new Error(`no schema for kind ${manifest.kind}`);
+  new Model(manifest as never).validate();
+}
+
+const SCHEMAS: Record<string, { shape: Record<string, unknown> }> = {
+  gateway: gatewayEnvSchema,
+  'agent-worker': agentEnvSchema,
+  'tts-worker': ttsEnvSchema,
+};
+const anyServiceReads = (name: string) => Object.values(SCHEMAS).some((schema) => name in schema.shape);
+
+const files = loadManifestFiles();
+const objects = files.flatMap((f) =>
+  f.documents.filter((d) => d.kind !== 'Kustomization').map((d) => ({ path: f.path, manifest: d })),
+);
+const deployments = objects.filter((o) => o.manifest.kind === 'Deployment').map((o) => o.manifest);
+
+describe('Kubernetes manifests (deploy/k8s)', () => {
+  it.each(
+    objects.map((o) => [`${relative(repoRoot, o.path)} ${o.manifest.kind}/${o.manifest.metadata?.name}`, o.manifest]),
+  )('%s validates against the Kubernetes schemas', (_name, manifest) => {
+    expect(() => validate(manifest)).not.toThrow();
+  });
+
+  it('catches a broken manifest (the validation is real)', () => {
+    const broken = structuredClone(deployments[0]) as Manifest;
+    broken.spec.replicas = 'two';
+    expect(() => validate(broken)).toThrow();
+    const noContainers = structuredClone(deployments[0]) as Manifest;
+    delete noContainers.spec.template.spec.containers;
+    expect(() => validate(noContainers)).toThrow();
+  });
+
+  it('has every kustomization resource in place, for each overlay', () => {
+    const kustomizations = files.filter((f) => f.path.endsWith('kustomization.yaml'));
+    expect(kustomizations.length).toBeGreaterThanOrEqual(4);
+    for (const k of kustomizations) expect(() => kustomizationResources(k.path)).not.toThrow();
+    const dev = kustomizationResources(join(k8sRoot, 'overlays', 'dev', 'kustomization.yaml')).map(
+      (r) => r.manifest.kind,
+    );
+    expect(dev).toEqual(
+      expect.arrayContaining(['Deployment', 'StatefulSet', 'ScaledObject', 'HorizontalPodAutoscaler']),
+    );
+    const prod = kustomizationResources(join(k8sRoot, 'overlays', 'prod', 'kustomization.yaml')).map(
+      (r) => r.manifest.kind,
+    );
+    expect(prod).not.toContain('StatefulSet');
+  });
+
+  it('deploys the three services with probes on the ports they serve', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['agent-worker', 'gateway', 'tts-worker']);
+    for (const deployment of deployments) {
+      const [container] = deployment.spec.template.spec.containers;
+      const ports = Object.fromEntries(container.ports.map((p: Manifest) => [p.name, p.containerPort]));
+      const env = Object.fromEntries((container.env ?? []).map((e: Manifest) => [e.name, e.value]));
+      const port = deployment.metadata.name === 'gateway' ? Number(env.PORT) : Number(env.HEALTH_PORT);
+      expect(ports[container.readinessProbe.httpGet.port]).toBe(port);
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(container.resources.requests).toBeDefined();
+      expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    }
+  });
+
+  it('gives graceful shutdown the time it needs', () => {
+    const shutdownSeconds = commonEnv.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined) / 1000;
+    for (const deployment of deployments) {
+      const spec = deployment.spec.template.spec;
+      const preStop = Number(spec.containers[0].lifecycle?.preStop?.exec?.command?.[1] ?? 0);
+      expect(spec.terminationGracePeriodSeconds, deployment.metadata.name).toBeGreaterThan(shutdownSeconds + preStop);
+    }
+  });
+
+  it('sets only variables the services read', () => {
+    for (const deployment of deployments) {
+      const schema = SCHEMAS[deployment.metadata.name];
+      for (const { name } of deployment.spec.template.spec.containers[0].env ?? []) {
+        expect(name in (schema?.shape ?? {}), `${deployment.metadata.name}: ${name}`).toBe(true);
+      }
+    }
+    const configMaps = objects.filter((o) => o.manifest.kind === 'ConfigMap' || o.manifest.kind === 'Secret');
+    for (const { manifest } of configMaps) {
+      for (const name of Object.keys({ ...manifest.data, ...manifest.stringData })) {
+        expect(anyServiceReads(name), `${manifest.metadata.name}: ${name}`).toBe(true);
+      }
+    }
+  });
+
+  it('autoscales the worker pools on their queue depth, and the gateway on CPU', () => {
+    const scaled = objects.filter((o) => o.manifest.kind === 'ScaledObject').map((o) => o.manifest);
+    const lists = Object.fromEntries(
+      scaled.map((s) => [s.spec.scaleTargetRef.name, s.spec.triggers[0].metadata.listName]),
+    );
+    expect(lists).toEqual({ 'agent-worker': 'xiaoyue:chat:wait', 'tts-worker': 'xiaoyue:tts:wait' });
+    const hpa = objects.find((o) => o.manifest.kind === 'HorizontalPodAutoscaler')?.manifest;
+    expect(hpa?.spec.scaleTargetRef.name).toBe('gateway');
+    const pdbs = objects.filter((o) => o.manifest.kind === 'PodDisruptionBudget').map((o) => o.manifest.metadata.name);
+    expect(pdbs.sort()).toEqual(['agent-worker', 'gateway', 'tts-worker']);
+  });
+
+  it('keeps every YAML file under deploy/k8s parseable', () => {
+    const count = (dir: string): number =>
+      readdirSync(dir, { withFileTypes: true }).reduce(
+        (n, e) => n + (e.isDirectory() ? count(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? 1 : 0),
+        0,
+      );
+    expect(files.length).toBe(count(k8sRoot));
+  });
+});
