@@ -13,6 +13,7 @@ const LOCAL_REDIS_PORT = Number(process.env.LOCAL_REDIS_PORT ?? 6390);
 const services = ['gateway', 'agent-worker', 'tts-worker'];
 const colour = { gateway: 36, 'agent-worker': 35, 'tts-worker': 33, redis: 31, start: 32 };
 const children = [];
+const ready = new Set();
 let stopping = false;
 
 function say(name, line) {
@@ -73,7 +74,10 @@ function pipeLogs(name, child) {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) say(name, readable(line));
+      for (const line of lines) {
+        if (line.includes(`"msg":"${name} ready"`)) ready.add(name);
+        say(name, readable(line));
+      }
     });
   }
 }
@@ -181,14 +185,11 @@ process.on('exit', () => {
 
 const port = env.PORT ?? '8000';
 const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : 'localhost';
-for (let i = 0; i < 300 && !stopping; i++) {
-  const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-    (r) => r.ok,
-    () => false,
-  );
-  if (ready) {
+// Announce the URL once every service has logged that it is ready.
+const announce = setInterval(() => {
+  if (stopping) return clearInterval(announce);
+  if (services.every((name) => ready.has(name))) {
+    clearInterval(announce);
     say('start', `XiaoYue is up: open http://${host}:${port}/  (Ctrl-C stops everything)`);
-    break;
   }
-  await new Promise((r) => setTimeout(r, 100));
-}
+}, 100);
