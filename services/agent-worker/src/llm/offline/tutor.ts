@@ -1,9 +1,9 @@
 import type { AgentReply, Emotion, ReplyAction, SulkingLevel, UserTone } from '@xiaoyue/shared';
 import { clampSulkingLevel } from '@xiaoyue/shared';
+import { toPinyin } from '../../pinyin.js';
 import type { TutorLlm, TutorPrompt } from '../types.js';
 import { findCorrection } from './corrections.js';
 import { type Address, addressFor, PHRASEBOOK, UNKNOWN_REPLIES } from './phrasebook.js';
-import { toPinyin } from './pinyin.js';
 import { buildQuiz, QUIZ_REQUEST } from './quiz.js';
 import { judgeTone } from './tone.js';
 
