@@ -13,6 +13,8 @@ export function redisKeys(prefix: string) {
     outboxMeta: (userId: string) => `${user(userId)}:outbox-meta`,
     outboxStream: (userId: string) => `${user(userId)}:outbox`,
     outboxDedupe: (userId: string, idempotencyKey: string) => `${user(userId)}:outbox-dedupe:${idempotencyKey}`,
+    /** Orders a streamed turn's events (sentence audio, then the end) whatever order workers finish in. */
+    turnGate: (userId: string, gate: string) => `${user(userId)}:turn-gate:${gate}`,
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,

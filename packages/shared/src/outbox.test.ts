@@ -105,4 +105,47 @@ describe('Outbox', () => {
     });
     expect(await redis.get(keys.activeTurn('u'))).toBeNull();
   });
+
+  it("delivers a turn's ordered events in index order, whatever order they arrive in", async () => {
+    const { outbox } = makeOutbox();
+    const event = (i: number) => ({
+      userId: 'u',
+      gate: 't1',
+      index: i,
+      idempotencyKey: `t1-${i}`,
+      event: { type: 'audio', i },
+    });
+    expect(await outbox.appendInOrder(event(2))).toMatchObject({ parked: true });
+    expect(await outbox.appendInOrder(event(1))).toMatchObject({ parked: true });
+    expect(await outbox.appendInOrder(event(0))).toMatchObject({ parked: false, duplicate: false, seq: 1 });
+    // A retried job for an event already out changes nothing.
+    expect(await outbox.appendInOrder(event(1))).toMatchObject({ duplicate: true });
+    await outbox.appendInOrder(event(3));
+    const result = await outbox.readAfter('u', 0);
+    expect(result.kind === 'events' && result.events.map((e) => JSON.parse(e).i)).toEqual([0, 1, 2, 3]);
+    expect(await outbox.gateState('u', 't1')).toEqual({ next: 4, closed: false });
+  });
+
+  it('drops late events of a closed gate, and releases the turn lock with the last event', async () => {
+    const { outbox, keys } = makeOutbox();
+    await redis.set(keys.activeTurn('u'), 't2');
+    const event = (i: number, last = false) => ({
+      userId: 'u',
+      gate: 't2',
+      index: i,
+      idempotencyKey: `t2-${i}`,
+      event: { type: 'e', i },
+      ...(last ? { completesTurnId: 't2' } : {}),
+    });
+    await outbox.appendInOrder(event(1, true)); // parked: the end waits for sentence 0
+    expect(await redis.get(keys.activeTurn('u'))).toBe('t2');
+    await outbox.appendInOrder(event(0));
+    expect(await redis.get(keys.activeTurn('u'))).toBeNull();
+    await outbox.closeGate('u', 't3');
+    expect(await outbox.appendInOrder({ ...event(0), gate: 't3', idempotencyKey: 't3-0' })).toMatchObject({
+      duplicate: true,
+      seq: 0,
+    });
+    expect((await outbox.head('u')).seq).toBe(2);
+  });
 });

@@ -9,23 +9,67 @@ import type { RedisKeys } from './keys.js';
  * - the stream is capped (MAXLEN ~) and every key expires after the TTL;
  * - a final event releases the user's active-turn lock if it still belongs to that turn;
  * - the event is PUBLISHed with its seq spliced in, so gateways forward it without re-encoding.
+ * Shared by both scripts below. Returns {appended (1) or duplicate (0), seq}.
  */
-const APPEND_SCRIPT = `
-local existing = redis.call('GET', KEYS[3])
-if existing then return {0, tonumber(existing)} end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', ARGV[5], 'seq', 0)
+const APPEND_FUNCTION = `
+local function append(meta, stream, dedupe, activeTurn, json, maxLen, ttl, channel, newEpoch, completes)
+  local existing = redis.call('GET', dedupe)
+  if existing then return {0, tonumber(existing)} end
+  if redis.call('EXISTS', meta) == 0 then
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', 0)
+  end
+  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  local payload = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxLen, seq .. '-0', 'e', payload)
+  redis.call('EXPIRE', meta, ttl)
+  redis.call('EXPIRE', stream, ttl)
+  redis.call('SET', dedupe, seq, 'EX', ttl)
+  if completes ~= '' and redis.call('GET', activeTurn) == completes then redis.call('DEL', activeTurn) end
+  redis.call('PUBLISH', channel, payload)
+  return {1, seq}
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local payload = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', payload)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[3], seq, 'EX', ARGV[3])
-if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) == ARGV[6] then redis.call('DEL', KEYS[4]) end
-redis.call('PUBLISH', ARGV[4], payload)
-return {1, seq}
+`;
+
+/** KEYS: meta, stream, dedupe, activeTurn. ARGV: json, maxLen, ttl, channel, newEpoch, completes. */
+const APPEND_SCRIPT = `${APPEND_FUNCTION}
+return append(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+`;
+
+/**
+ * Appends the events of one turn in their index order, whatever order they arrive in: an event
+ * whose predecessors are missing is parked in the turn's gate hash and released, with any parked
+ * successors, when they arrive. A closed gate (the turn was ended early) drops late events.
+ * KEYS: meta, stream, gate, activeTurn. ARGV: json, maxLen, ttl, channel, newEpoch, completes,
+ * index, idempotencyKey, dedupePrefix (dedupe keys share the user's hash tag). Returns
+ * {1 appended (and drained) | 0 duplicate or late | 2 parked, seq of this event or 0}.
+ */
+const APPEND_IN_ORDER_SCRIPT = `${APPEND_FUNCTION}
+local gate, ttl, prefix = KEYS[3], ARGV[3], ARGV[9]
+if redis.call('HGET', gate, 'closed') then return {0, 0} end
+if redis.call('EXISTS', prefix .. ARGV[8]) == 1 then return {0, tonumber(redis.call('GET', prefix .. ARGV[8]))} end
+local index = tonumber(ARGV[7])
+local nextIndex = tonumber(redis.call('HGET', gate, 'next') or '0')
+if index < nextIndex then return {0, 0} end
+if index > nextIndex then
+  redis.call('HSET', gate, 'p:' .. index, ARGV[1], 'k:' .. index, ARGV[8], 'c:' .. index, ARGV[6])
+  redis.call('EXPIRE', gate, ttl)
+  return {2, 0}
+end
+local result = append(KEYS[1], KEYS[2], prefix .. ARGV[8], KEYS[4], ARGV[1], ARGV[2], ttl, ARGV[4], ARGV[5], ARGV[6])
+nextIndex = nextIndex + 1
+while true do
+  local parked = redis.call('HGET', gate, 'p:' .. nextIndex)
+  if not parked then break end
+  local key = redis.call('HGET', gate, 'k:' .. nextIndex)
+  local completes = redis.call('HGET', gate, 'c:' .. nextIndex)
+  append(KEYS[1], KEYS[2], prefix .. key, KEYS[4], parked, ARGV[2], ttl, ARGV[4], ARGV[5], completes)
+  redis.call('HDEL', gate, 'p:' .. nextIndex, 'k:' .. nextIndex, 'c:' .. nextIndex)
+  nextIndex = nextIndex + 1
+end
+redis.call('HSET', gate, 'next', nextIndex)
+redis.call('EXPIRE', gate, ttl)
+return result
 `;
 
 export interface OutboxOptions {
@@ -60,6 +104,7 @@ export type ReadAfterResult =
 
 interface OutboxRedis extends Redis {
   appendOutboxEvent(...args: string[]): Promise<[number, number]>;
+  appendOutboxEventInOrder(...args: string[]): Promise<[number, number]>;
 }
 
 /** Reads the seq of an outbox payload (`{"seq":N,...}`) without parsing the whole event. */
@@ -78,6 +123,7 @@ export class Outbox {
   ) {
     if (!('appendOutboxEvent' in redis)) {
       redis.defineCommand('appendOutboxEvent', { numberOfKeys: 4, lua: APPEND_SCRIPT });
+      redis.defineCommand('appendOutboxEventInOrder', { numberOfKeys: 4, lua: APPEND_IN_ORDER_SCRIPT });
     }
     this.redis = redis as OutboxRedis;
   }
@@ -99,6 +145,46 @@ export class Outbox {
       request.completesTurnId ?? '',
     );
     return { seq: Number(seq), duplicate: Number(appended) === 0 };
+  }
+
+  /**
+   * Appends one of a turn's ordered events (e.g. a sentence's audio, then the turn's end): it goes
+   * out once every event of a lower `index` in `gate` has, and releases those parked behind it.
+   */
+  async appendInOrder(
+    request: AppendRequest & { gate: string; index: number },
+  ): Promise<AppendResult & { parked: boolean }> {
+    const { userId } = request;
+    const json = JSON.stringify(request.event);
+    if (!json.startsWith('{') || json === '{}') throw new Error('outbox events must be non-empty JSON objects');
+    const [status, seq] = await this.redis.appendOutboxEventInOrder(
+      this.keys.outboxMeta(userId),
+      this.keys.outboxStream(userId),
+      this.keys.turnGate(userId, request.gate),
+      this.keys.activeTurn(userId),
+      json,
+      String(this.options.maxEvents),
+      String(this.options.ttlSeconds),
+      this.keys.userChannel(userId),
+      randomUUID().slice(0, 8),
+      request.completesTurnId ?? '',
+      String(request.index),
+      request.idempotencyKey,
+      this.keys.outboxDedupe(userId, ''),
+    );
+    return { seq: Number(seq), duplicate: Number(status) === 0, parked: Number(status) === 2 };
+  }
+
+  /** Ends a gate early: its parked and later events are dropped (the turn was answered otherwise). */
+  async closeGate(userId: string, gate: string): Promise<void> {
+    const key = this.keys.turnGate(userId, gate);
+    await this.redis.multi().hset(key, 'closed', '1').expire(key, this.options.ttlSeconds).exec();
+  }
+
+  /** The next index a gate waits for, and whether it was closed. */
+  async gateState(userId: string, gate: string): Promise<{ next: number; closed: boolean }> {
+    const [next, closed] = await this.redis.hmget(this.keys.turnGate(userId, gate), 'next', 'closed');
+    return { next: Number(next ?? 0), closed: closed !== null };
   }
 
   /** Whether an event with this idempotency key was already appended. */
