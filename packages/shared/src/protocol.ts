@@ -185,3 +185,45 @@ export function errorFrame(error: ProtocolError): ServerFrame<{ code: ErrorCode;
   if (error.request_id !== undefined) frame.request_id = error.request_id;
   return frame;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streamed replies (`?stream=1`): reply_start, reply_text × n, reply_audio × n, reply_done
+
+/** When a word is spoken, and which characters of the sentence it covers (end exclusive). */
+export interface WordTiming {
+  text: string;
+  start_ms: number;
+  end_ms: number;
+  char_start: number;
+  char_end: number;
+}
+
+export interface ReplyStartData {
+  turn_id: string;
+  emotion: Emotion;
+}
+
+export interface ReplyTextData {
+  turn_id: string;
+  index: number;
+  chinese: string;
+  pinyin: string;
+}
+
+export interface ReplyAudioData {
+  turn_id: string;
+  index: number;
+  audio_base64: string | null;
+  audio_error?: string;
+  word_boundaries: WordTiming[];
+}
+
+/** The complete reply (seed shape; audio came per sentence) and how many sentences it had. */
+export type ReplyDoneData = ReplyData & { sentences: number };
+
+/** Idempotency keys of a streamed turn's events; the end shares the seed reply's key. */
+export const streamEventKey = {
+  start: (turnId: string) => `${turnId}-start`,
+  text: (turnId: string, index: number) => `${turnId}-text-${index}`,
+  audio: (turnId: string, index: number) => `${turnId}-audio-${index}`,
+};

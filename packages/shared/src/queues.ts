@@ -43,6 +43,8 @@ export const ChatJob = z.object({
   /** Epoch ms by which the learner must have a reply. */
   deadline_at: z.number(),
   enqueued_at: z.number(),
+  /** The learner's socket asked for streamed replies (`?stream=1`). */
+  stream: z.boolean().optional(),
 });
 export type ChatJob = z.infer<typeof ChatJob>;
 
@@ -53,8 +55,12 @@ export const TtsJob = z.object({
   text: z.string(),
   emotion: Emotion,
   deadline_at: z.number(),
-  /** The reply to deliver once speech is attached (audio fields are filled in by the worker). */
-  reply: ReplyData.omit({ audio_base64: true, audio_error: true }),
+  /** Seed mode: the reply to deliver once speech is attached (the worker fills in the audio). */
+  reply: ReplyData.omit({ audio_base64: true, audio_error: true }).optional(),
+  /** Streaming mode: this job speaks one sentence of the reply, delivered in index order. */
+  sentence: z.object({ index: z.number().int().min(0) }).optional(),
+}).refine((job) => (job.reply === undefined) !== (job.sentence === undefined), {
+  message: 'a tts job speaks either a whole reply or one sentence',
 });
 export type TtsJob = z.infer<typeof TtsJob>;
 
@@ -64,6 +70,7 @@ export const TurnDeadlineJob = z.object({
   request_id: z.string().optional(),
   user_message: z.string(),
   user_role: z.string(),
+  stream: z.boolean().optional(),
 });
 export type TurnDeadlineJob = z.infer<typeof TurnDeadlineJob>;
 
@@ -82,7 +89,7 @@ export const queueCatalog = {
     name: 'tts',
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
-    jobId: (p) => `${p.turn_id}-tts`,
+    jobId: (p) => (p.sentence ? `${p.turn_id}-tts-${p.sentence.index}` : `${p.turn_id}-tts`),
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({

@@ -7,6 +7,8 @@ import {
   type Redis,
   type RedisKeys,
   ReplyData,
+  replyEventKey,
+  successFrame,
   type TurnDeadlineJob,
 } from '@xiaoyue/shared';
 import { fallbackReply } from './fallback.js';
@@ -38,10 +40,10 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
     : undefined;
   if (parsed?.success) {
     logger.warn('turn deadline passed before speech; delivering the reply without audio');
-    await deliverReply(outbox, {
-      userId: job.user_id,
-      requestId: job.request_id,
-      data: { ...parsed.data, audio_base64: null, audio_error: 'speech was not ready before the turn deadline' },
+    await endTurn(job, deps, {
+      ...parsed.data,
+      audio_base64: null,
+      audio_error: 'speech was not ready before the turn deadline',
     });
     return 'delivered_without_audio';
   }
@@ -49,10 +51,10 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   logger.warn('turn deadline passed with no reply; delivering the fallback line');
   const { sulking_level } = await deps.store.getState(job.user_id);
   const data = replyDataFrom(job.turn_id, fallbackReply(job.turn_id, sulking_level), sulking_level, true);
-  const delivered = await deliverReply(outbox, {
-    userId: job.user_id,
-    requestId: job.request_id,
-    data: { ...data, audio_base64: null, audio_error: 'XiaoYue could not answer before the turn deadline' },
+  const delivered = await endTurn(job, deps, {
+    ...data,
+    audio_base64: null,
+    audio_error: 'XiaoYue could not answer before the turn deadline',
   });
   // Delivered first, so an agent finishing late sees the turn answered and leaves history alone.
   if (!delivered.duplicate) {
@@ -60,4 +62,20 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
     await commitTurn(deps, turn, data);
   }
   return 'delivered_fallback';
+}
+
+/**
+ * Delivers the turn's last event: a `reply`, or for a streamed turn a `reply_done` after closing
+ * the turn's gate (sentence audio still on its way is dropped; the learner has the words).
+ */
+async function endTurn(job: TurnDeadlineJob, deps: DeadlineDeps, data: ReplyData): Promise<{ duplicate: boolean }> {
+  if (!job.stream) return deliverReply(deps.outbox, { userId: job.user_id, requestId: job.request_id, data });
+  const { next } = await deps.outbox.gateState(job.user_id, job.turn_id);
+  await deps.outbox.closeGate(job.user_id, job.turn_id);
+  return deps.outbox.append({
+    userId: job.user_id,
+    idempotencyKey: replyEventKey(job.turn_id),
+    event: successFrame('reply_done', { ...data, sentences: next }, job.request_id),
+    completesTurnId: job.turn_id,
+  });
 }

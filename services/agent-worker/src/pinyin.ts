@@ -38,6 +38,8 @@ const PHRASE_READINGS: Record<string, string> = {
   客气: 'kè qi',
   衣服: 'yī fu',
   事情: 'shì qing',
+  早上: 'zǎo shang',
+  晚上: 'wǎn shang',
 };
 customPinyin(PHRASE_READINGS);
 

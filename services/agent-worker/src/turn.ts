@@ -17,8 +17,9 @@ import {
 } from '@xiaoyue/shared';
 import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
-import { LlmError, type TutorLlm } from './llm/types.js';
+import { LlmError, parseReply, type TutorLlm } from './llm/types.js';
 import { buildTutorPrompt } from './prompt.js';
+import { StreamedReply } from './streamed-reply.js';
 
 export interface TurnDeps {
   llm: TutorLlm;
@@ -57,14 +58,35 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
   });
   const turnTimeoutMs = job.deadline_at - job.enqueued_at;
   const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
+  const streamed = job.stream ? new StreamedReply(job, deps) : undefined;
+  let rawChinese: string | undefined;
 
   let reply: AgentReply;
   let fallback = false;
   try {
-    reply = await askWithRetries(deps, prompt, llmBudgetMs, signal, logger);
+    reply = await askWithRetries(
+      deps,
+      async (attemptSignal) => {
+        if (!streamed) return deps.llm.generateReply(prompt, attemptSignal);
+        let text = '';
+        for await (const fragment of deps.llm.streamReply(prompt, attemptSignal)) {
+          text += fragment;
+          await streamed.update(text);
+        }
+        const parsed = parseReply(text);
+        rawChinese = (JSON.parse(text) as { chinese_content?: string }).chinese_content;
+        return parsed;
+      },
+      { budgetMs: llmBudgetMs, jobSignal: signal, logger, canRetry: () => (streamed?.sentenceCount ?? 0) === 0 },
+    );
   } catch (error) {
-    logger.warn({ err: describe(error) }, 'LLM failed; answering with the fallback line');
-    reply = fallbackReply(job.turn_id, context.sulkingLevel);
+    const salvaged = streamed?.salvage();
+    logger.warn(
+      { err: describe(error) },
+      salvaged ? 'LLM stream broke; keeping what was said' : 'LLM failed; answering with the fallback line',
+    );
+    reply = salvaged ?? fallbackReply(job.turn_id, context.sulkingLevel);
+    rawChinese = undefined;
     fallback = true;
   }
 
@@ -76,15 +98,19 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
   // The watchdog may have answered while the LLM was thinking: then this turn is over.
   if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
   await commitTurn(deps, job, data);
-  await enqueue(deps.ttsQueue, queueCatalog.tts, {
-    turn_id: job.turn_id,
-    user_id: job.user_id,
-    request_id: job.request_id,
-    text: data.chinese_content,
-    emotion: data.emotion,
-    deadline_at: job.deadline_at,
-    reply: data,
-  });
+  if (streamed) {
+    await streamed.finish(data, rawChinese);
+  } else {
+    await enqueue(deps.ttsQueue, queueCatalog.tts, {
+      turn_id: job.turn_id,
+      user_id: job.user_id,
+      request_id: job.request_id,
+      text: data.chinese_content,
+      emotion: data.emotion,
+      deadline_at: job.deadline_at,
+      reply: data,
+    });
+  }
   return fallback ? 'fallback' : 'answered';
 }
 
@@ -142,12 +168,19 @@ export async function commitTurn(
   );
 }
 
+interface RetryOptions {
+  budgetMs: number;
+  jobSignal: AbortSignal | undefined;
+  logger: Logger;
+  /** False once part of a streamed reply went out: a second attempt would say it twice. */
+  canRetry: () => boolean;
+}
+
+/** Runs `attempt` until it succeeds, retrying transient failures with backoff within the budget. */
 async function askWithRetries(
   deps: TurnDeps,
-  prompt: ReturnType<typeof buildTutorPrompt>,
-  budgetMs: number,
-  jobSignal: AbortSignal | undefined,
-  logger: Logger,
+  attempt: (signal: AbortSignal) => Promise<AgentReply>,
+  { budgetMs, jobSignal, logger, canRetry }: RetryOptions,
 ): Promise<AgentReply> {
   if (budgetMs <= 0) throw new LlmError('no time left before the turn deadline', 'timeout');
   const budget = AbortSignal.timeout(budgetMs);
@@ -155,7 +188,7 @@ async function askWithRetries(
   return pRetry(
     async () => {
       if (signal.aborted) throw new LlmError('turn deadline reached', 'timeout');
-      return deps.llm.generateReply(prompt, signal);
+      return attempt(signal);
     },
     {
       retries: deps.llmMaxAttempts - 1,
@@ -164,7 +197,7 @@ async function askWithRetries(
       factor: 2,
       randomize: true,
       signal,
-      shouldRetry: (error) => error instanceof LlmError && error.retryable && !signal.aborted,
+      shouldRetry: (error) => error instanceof LlmError && error.retryable && !signal.aborted && canRetry(),
       onFailedAttempt: (error) => {
         logger.info(
           { attempt: error.attemptNumber, left: error.retriesLeft, err: describe(error) },

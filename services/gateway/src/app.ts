@@ -81,16 +81,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       );
       return;
     }
-    const session = new SocketSession(userId.data, socket, {
-      feed,
-      outbox,
-      store,
-      turns,
-      limits,
-      logger,
-      maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
-      agentMode: () => redis.get(keys.agentMode()),
-    });
+    const session = new SocketSession(
+      userId.data,
+      socket,
+      {
+        feed,
+        outbox,
+        store,
+        turns,
+        limits,
+        logger,
+        maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
+        agentMode: () => redis.get(keys.agentMode()),
+      },
+      isStreamRequested((request.query as Record<string, unknown>).stream),
+    );
     sockets.add(socket);
     // Listen before the async open so that no early frame is lost; the session queues them.
     socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
@@ -125,6 +130,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     socketCount: () => sockets.size,
   };
+}
+
+function isStreamRequested(value: unknown): boolean {
+  return value === '1' || value === 'true';
 }
 
 function parseLastSeq(value: unknown): number | undefined | 'invalid' {

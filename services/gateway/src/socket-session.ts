@@ -54,6 +54,8 @@ export class SocketSession implements FeedListener {
     private readonly userId: string,
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
+    /** Replies come as reply_start / reply_text / reply_audio / reply_done (`?stream=1`). */
+    private readonly stream = false,
   ) {
     this.logger = deps.logger.child({ userId });
   }
@@ -207,6 +209,7 @@ export class SocketSession implements FeedListener {
           message: frame.message,
           userRole: frame.user_role ?? DEFAULT_USER_ROLE,
           requestId,
+          stream: this.stream,
         });
         if (started.kind === 'busy') {
           this.sendError({

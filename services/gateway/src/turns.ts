@@ -6,6 +6,8 @@ export interface TurnRequest {
   message: string;
   userRole: string;
   requestId?: string;
+  /** Stream the reply sentence by sentence (the socket connected with `?stream=1`). */
+  stream?: boolean;
 }
 
 export type TurnStart = { kind: 'started'; turnId: string } | { kind: 'busy'; activeTurnId: string | null };
@@ -41,6 +43,7 @@ export class TurnStarter {
         request_id: request.requestId,
         deadline_at: now + this.turnTimeoutMs,
         enqueued_at: now,
+        ...(request.stream ? { stream: true } : {}),
       });
     } catch (error) {
       await this.releaseLock(request.userId, turnId);
@@ -56,6 +59,7 @@ export class TurnStarter {
         request_id: request.requestId,
         user_message: request.message,
         user_role: request.userRole,
+        ...(request.stream ? { stream: true } : {}),
       },
       { delay: this.turnTimeoutMs },
     );

@@ -1,6 +1,15 @@
-import { deliverReply, type Logger, type Outbox, type TtsJob } from '@xiaoyue/shared';
+import {
+  deliverReply,
+  type Logger,
+  type Outbox,
+  type ReplyAudioData,
+  streamEventKey,
+  successFrame,
+  type TtsJob,
+  type WordTiming,
+} from '@xiaoyue/shared';
 import { prosodyFor } from './presets.js';
-import { SpeechError, type SpeechSynthesizer } from './speech/types.js';
+import { SpeechError, type SpeechSynthesizer, type WordBoundary } from './speech/types.js';
 
 export interface SpeakDeps {
   synthesizer: SpeechSynthesizer;
@@ -13,37 +22,90 @@ export interface SpeakDeps {
 /** Margin kept before the turn deadline so the reply itself is not late. */
 const DELIVERY_MARGIN_MS = 250;
 
-export type SpeakOutcome = 'with_audio' | 'without_audio' | 'duplicate';
+export type SpeakOutcome = 'with_audio' | 'without_audio' | 'duplicate' | 'parked';
+
+interface Speech {
+  audio_base64: string | null;
+  audio_error?: string;
+  boundaries: WordBoundary[];
+}
 
 /**
- * Speaks a reply and delivers it. Speech that fails or runs out of time never holds the reply
- * back: the learner gets the text with `audio_base64: null` and the reason in `audio_error`.
+ * Speaks a reply (seed mode) or one sentence of it (streaming mode) and delivers it. Speech that
+ * fails or runs out of time never holds the words back: they go out with `audio_base64: null`
+ * and the reason in `audio_error`.
  */
 export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promise<SpeakOutcome> {
-  const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
-  const budgetMs = Math.min(deps.timeoutMs, job.deadline_at - DELIVERY_MARGIN_MS - Date.now());
-  let audio: { audio_base64: string | null; audio_error?: string };
-  if (budgetMs <= 0) {
-    audio = { audio_base64: null, audio_error: 'no time left for speech before the turn deadline' };
-  } else {
-    try {
-      const timeout = AbortSignal.timeout(budgetMs);
-      const result = await deps.synthesizer.synthesize(
-        { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion) },
-        signal ? AbortSignal.any([signal, timeout]) : timeout,
-      );
-      audio = { audio_base64: result.audio.toString('base64') };
-    } catch (error) {
-      const reason = error instanceof SpeechError ? `${error.kind}: ${error.message}` : String(error);
-      logger.warn({ provider: deps.synthesizer.name, reason }, 'speech failed; delivering the reply without audio');
-      audio = { audio_base64: null, audio_error: `speech failed (${reason})` };
-    }
+  const speech = await speak(job, deps, signal);
+  const { audio_base64, audio_error } = speech;
+  const audio = audio_error === undefined ? { audio_base64 } : { audio_base64, audio_error };
+  if (job.sentence) {
+    const data: ReplyAudioData = {
+      turn_id: job.turn_id,
+      index: job.sentence.index,
+      ...audio,
+      word_boundaries: wordTimings(job.text, speech.boundaries),
+    };
+    const result = await deps.outbox.appendInOrder({
+      userId: job.user_id,
+      gate: job.turn_id,
+      index: job.sentence.index,
+      idempotencyKey: streamEventKey.audio(job.turn_id, job.sentence.index),
+      event: successFrame('reply_audio', data, job.request_id),
+    });
+    if (result.parked) return 'parked';
+    if (result.duplicate) return 'duplicate';
+  } else if (job.reply) {
+    const delivered = await deliverReply(deps.outbox, {
+      userId: job.user_id,
+      requestId: job.request_id,
+      data: { ...job.reply, ...audio },
+    });
+    if (delivered.duplicate) return 'duplicate';
   }
-  const delivered = await deliverReply(deps.outbox, {
-    userId: job.user_id,
-    requestId: job.request_id,
-    data: { ...job.reply, ...audio },
-  });
-  if (delivered.duplicate) return 'duplicate';
-  return audio.audio_base64 ? 'with_audio' : 'without_audio';
+  return audio_base64 ? 'with_audio' : 'without_audio';
+}
+
+/** Her voice for the job's text, within the job's time budget, or why there is none. */
+async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promise<Speech> {
+  const budgetMs = Math.min(deps.timeoutMs, job.deadline_at - DELIVERY_MARGIN_MS - Date.now());
+  if (budgetMs <= 0)
+    return { audio_base64: null, audio_error: 'no time left for speech before the turn deadline', boundaries: [] };
+  try {
+    const timeout = AbortSignal.timeout(budgetMs);
+    const result = await deps.synthesizer.synthesize(
+      { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion) },
+      signal ? AbortSignal.any([signal, timeout]) : timeout,
+    );
+    return { audio_base64: result.audio.toString('base64'), boundaries: result.wordBoundaries };
+  } catch (error) {
+    const reason = error instanceof SpeechError ? `${error.kind}: ${error.message}` : String(error);
+    deps.logger.warn(
+      { turnId: job.turn_id, userId: job.user_id, provider: deps.synthesizer.name, reason },
+      'speech failed; delivering the words without audio',
+    );
+    return { audio_base64: null, audio_error: `speech failed (${reason})`, boundaries: [] };
+  }
+}
+
+/**
+ * Word boundaries as a client can use them to highlight the characters being spoken: each word
+ * is found in the sentence after the previous one (providers drop punctuation).
+ */
+export function wordTimings(sentence: string, boundaries: WordBoundary[]): WordTiming[] {
+  const timings: WordTiming[] = [];
+  let cursor = 0;
+  for (const word of boundaries) {
+    const at = sentence.indexOf(word.text, cursor);
+    if (at < 0) continue;
+    timings.push({
+      text: word.text,
+      start_ms: Math.round(word.offsetMs),
+      end_ms: Math.round(word.offsetMs + word.durationMs),
+      char_start: at,
+      char_end: at + word.text.length,
+    });
+    cursor = at + word.text.length;
+  }
+  return timings;
 }

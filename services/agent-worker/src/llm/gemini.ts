@@ -1,6 +1,6 @@
 import { ApiError, type Content, GoogleGenAI, type Schema, Type } from '@google/genai';
-import { ACTIONS, AGENT_REPLY_FIELD_ORDER, AgentReply, EMOTIONS, USER_TONES } from '@xiaoyue/shared';
-import { LlmError, type TutorLlm, type TutorPrompt } from './types.js';
+import { ACTIONS, AGENT_REPLY_FIELD_ORDER, type AgentReply, EMOTIONS, USER_TONES } from '@xiaoyue/shared';
+import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './types.js';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -65,14 +65,7 @@ export class GeminiTutorLlm implements TutorLlm {
       const response = await this.client.models.generateContent({
         model: this.options.model,
         contents: toContents(prompt),
-        config: {
-          systemInstruction: prompt.systemInstruction,
-          responseMimeType: 'application/json',
-          responseSchema: this.responseSchema,
-          thinkingConfig: { thinkingBudget: 0 },
-          temperature: 0.8,
-          abortSignal,
-        },
+        config: { ...this.config(prompt), abortSignal },
       });
       text = response.text;
     } catch (error) {
@@ -84,6 +77,35 @@ export class GeminiTutorLlm implements TutorLlm {
     }
     return parseReply(text);
   }
+
+  async *streamReply(prompt: TutorPrompt, signal: AbortSignal): AsyncIterable<string> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const abortSignal = AbortSignal.any([signal, timeout]);
+    const context = { callerAborted: false, timedOut: false, timeoutMs: this.options.timeoutMs };
+    try {
+      const stream = await this.client.models.generateContentStream({
+        model: this.options.model,
+        contents: toContents(prompt),
+        config: { ...this.config(prompt), abortSignal },
+      });
+      for await (const chunk of stream) {
+        const text = chunk.text;
+        if (text) yield text;
+      }
+    } catch (error) {
+      throw classify(error, { ...context, callerAborted: signal.aborted, timedOut: timeout.aborted });
+    }
+  }
+
+  private config(prompt: TutorPrompt) {
+    return {
+      systemInstruction: prompt.systemInstruction,
+      responseMimeType: 'application/json',
+      responseSchema: this.responseSchema,
+      thinkingConfig: { thinkingBudget: 0 },
+      temperature: 0.8,
+    };
+  }
 }
 
 function toContents(prompt: TutorPrompt): Content[] {
@@ -91,26 +113,6 @@ function toContents(prompt: TutorPrompt): Content[] {
     ...prompt.history.map((m) => ({ role: m.role, parts: [{ text: m.text }] })),
     { role: 'user', parts: [{ text: prompt.userMessage }] },
   ];
-}
-
-/** The model's text as a validated reply, or an `invalid_output` error saying what was wrong. */
-export function parseReply(text: string | undefined): AgentReply {
-  if (!text) throw new LlmError('the model returned no text (empty or blocked response)', 'invalid_output');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new LlmError(`the model returned text that is not JSON: ${text.slice(0, 80)}`, 'invalid_output');
-  }
-  const parsed = AgentReply.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new LlmError(
-      `the model's JSON does not fit the reply schema: ${issue?.path.join('.')} ${issue?.message}`,
-      'invalid_output',
-    );
-  }
-  return parsed.data;
 }
 
 function classify(error: unknown, ctx: { callerAborted: boolean; timedOut: boolean; timeoutMs: number }): LlmError {

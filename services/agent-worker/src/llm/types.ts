@@ -1,4 +1,4 @@
-import type { AgentReply, SulkingLevel } from '@xiaoyue/shared';
+import { AgentReply, type SulkingLevel } from '@xiaoyue/shared';
 
 /** One message of the conversation as the LLM sees it. */
 export interface PromptMessage {
@@ -22,6 +22,8 @@ export interface TutorPrompt {
 export interface TutorLlm {
   readonly name: string;
   generateReply(prompt: TutorPrompt, signal: AbortSignal): Promise<AgentReply>;
+  /** The same reply as JSON text, in fragments as the model writes it (fields in speaking order). */
+  streamReply(prompt: TutorPrompt, signal: AbortSignal): AsyncIterable<string>;
 }
 
 export type LlmErrorKind =
@@ -48,4 +50,24 @@ export class LlmError extends Error {
   get retryable(): boolean {
     return this.kind !== 'rejected' && this.kind !== 'aborted';
   }
+}
+
+/** The model's text as a validated reply, or an `invalid_output` error saying what was wrong. */
+export function parseReply(text: string | undefined): AgentReply {
+  if (!text) throw new LlmError('the model returned no text (empty or blocked response)', 'invalid_output');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LlmError(`the model returned text that is not JSON: ${text.slice(0, 80)}`, 'invalid_output');
+  }
+  const parsed = AgentReply.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LlmError(
+      `the model's JSON does not fit the reply schema: ${issue?.path.join('.')} ${issue?.message}`,
+      'invalid_output',
+    );
+  }
+  return parsed.data;
 }

@@ -55,6 +55,11 @@ function sulkAt(level: SulkingLevel, to: Address): Line {
 export class OfflineTutorLlm implements TutorLlm {
   readonly name = 'offline';
 
+  /** Offline there is nothing to wait for: the whole reply is one fragment. */
+  async *streamReply(prompt: TutorPrompt): AsyncIterable<string> {
+    yield JSON.stringify(await this.generateReply(prompt));
+  }
+
   async generateReply(prompt: TutorPrompt): Promise<AgentReply> {
     const text = prompt.userMessage.trim();
     const to = addressFor(prompt.persona?.userRole ?? '师兄');

@@ -1,0 +1,121 @@
+import {
+  type FakeEdgeTts,
+  type FakeGemini,
+  type Frame,
+  fakeAudioFor,
+  startFakeEdgeTts,
+  startFakeGemini,
+  startTestRedis,
+  type TestClient,
+  type TestRedis,
+} from '@xiaoyue/test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSystem, startSystem } from './system.js';
+
+let redis: TestRedis;
+let gemini: FakeGemini;
+let edge: FakeEdgeTts;
+let system: RunningSystem;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
+  system = await startSystem({ redisUrl: redis.url, gemini, edge });
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  gemini.reset();
+  edge.reset();
+});
+afterAll(async () => {
+  await system?.stop();
+  await Promise.all([gemini?.close(), edge?.close()]);
+  await redis?.stop();
+});
+
+async function connect(userId: string, query = '?stream=1') {
+  const client = await system.connect(userId, query);
+  clients.push(client);
+  await client.next('welcome');
+  return client;
+}
+
+const SENTENCES = ['师兄早上好！', '今天我们一起去后山练剑吧。', '师父说你进步很大！'];
+const reply = {
+  emotion: 'excited',
+  chinese_content: SENTENCES.join(''),
+  pinyin: 'Shīxiōng zǎoshang hǎo! …',
+  vietnamese_display: 'Chào buổi sáng sư huynh! …',
+  action: 'praise',
+  quiz_list: [],
+  user_tone: 'polite',
+  thought: '',
+};
+
+/** Collects a streamed turn's frames up to its reply_done. */
+async function streamedTurn(client: TestClient): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  for (;;) {
+    const frame = await client.next((f) => f.type.startsWith('reply'), 15_000);
+    frames.push(frame);
+    if (frame.type === 'reply_done') return frames;
+  }
+}
+
+describe('streamed replies (?stream=1)', () => {
+  it('sends her emotion, each sentence with pinyin and its audio, then the whole reply, in seq order', async () => {
+    const client = await connect('streamer');
+    gemini.enqueue({ kind: 'reply', body: reply, chunks: 12 });
+    client.send({ action: 'chat', message: '早上好', request_id: 's1' });
+    const frames = await streamedTurn(client);
+
+    const seqs = frames.map((f) => f.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
+    expect(frames[0]).toMatchObject({ type: 'reply_start', request_id: 's1', data: { emotion: 'excited' } });
+    const texts = frames.filter((f) => f.type === 'reply_text');
+    expect(texts.map((f) => [f.data.index, f.data.chinese])).toEqual(SENTENCES.map((s, i) => [i, s]));
+    expect(texts[0]?.data.pinyin).toBe('Shī xiōng zǎo shang hǎo!');
+    const audio = frames.filter((f) => f.type === 'reply_audio');
+    expect(audio.map((f) => f.data.index)).toEqual([0, 1, 2]);
+    audio.forEach((f, i) => {
+      expect(Buffer.from(f.data.audio_base64, 'base64').equals(fakeAudioFor(SENTENCES[i] as string))).toBe(true);
+    });
+    // Word boundaries point at the characters being spoken.
+    const [first] = audio[0]?.data.word_boundaries ?? [];
+    expect(first).toMatchObject({ text: '师兄', char_start: 0, char_end: 2, start_ms: 50 });
+    const done = frames.at(-1);
+    expect(done?.data).toMatchObject({ ...reply, sentences: 3, sulking_level: 0, audio_base64: null });
+    // Every sentence was spoken with her excited voice.
+    expect(edge.requests.map((r) => r.rate)).toEqual(['+10%', '+10%', '+10%']);
+  });
+
+  it('keeps audio in sentence order when a later sentence is spoken first', async () => {
+    const client = await connect('orderly');
+    edge.enqueue({ kind: 'speak', delayMs: 700 }, { kind: 'speak' }, { kind: 'speak' });
+    const fresh = ['第一句话比较慢。', '第二句很快！', '第三句也很快！'];
+    gemini.enqueue({ kind: 'reply', body: { ...reply, chinese_content: fresh.join('') }, chunks: 1 });
+    client.send({ action: 'chat', message: '你好' });
+    const frames = await streamedTurn(client);
+    expect(edge.requests.map((r) => r.text)).toEqual(fresh);
+    const audio = frames.filter((f) => f.type === 'reply_audio');
+    expect(audio.map((f) => f.data.index)).toEqual([0, 1, 2]);
+    expect(audio.map((f) => Buffer.from(f.data.audio_base64, 'base64').equals(fakeAudioFor(fresh[f.data.index] as string)))).toEqual([true, true, true]);
+  });
+
+  it('streams her fallback line when Gemini fails', async () => {
+    const client = await connect('fallback-streamer');
+    gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
+    client.send({ action: 'chat', message: '你好' });
+    const frames = await streamedTurn(client);
+    expect(frames.filter((f) => f.type === 'reply_text').length).toBeGreaterThan(0);
+    expect(frames.at(-1)?.data.fallback).toBe(true);
+  });
+
+  it('leaves connections without ?stream=1 with the single seed reply', async () => {
+    const client = await connect('seed-client', '');
+    client.send({ action: 'chat', message: '你好' });
+    const frame = await client.next((f) => f.type.startsWith('reply'));
+    expect(frame.type).toBe('reply');
+    expect(frame.data.audio_base64).toEqual(expect.any(String));
+  });
+});

@@ -1,0 +1,143 @@
+import {
+  type AgentReply,
+  type ChatJob,
+  EMOTIONS,
+  type Emotion,
+  enqueue,
+  type Outbox,
+  type Queue,
+  queueCatalog,
+  type ReplyDoneData,
+  type ReplyStartData,
+  type ReplyTextData,
+  replyEventKey,
+  streamEventKey,
+  successFrame,
+} from '@xiaoyue/shared';
+import { Allow, parse } from 'partial-json';
+import { toPinyin } from './pinyin.js';
+import { SentenceSplitter } from './sentences.js';
+import type { PendingReply } from './turn.js';
+
+/** True once the JSON text holds the whole `chinese_content` string (closing quote included). */
+const CHINESE_COMPLETE = /"chinese_content"\s*:\s*"(?:[^"\\]|\\.)*"/;
+
+interface PartialReply {
+  emotion?: string;
+  chinese_content?: string;
+}
+
+export interface StreamedReplyDeps {
+  outbox: Outbox;
+  ttsQueue: Queue;
+}
+
+/**
+ * Streams one turn's reply to the learner while the LLM is still writing it: `reply_start` with
+ * her emotion, then for each sentence as soon as it is complete a `reply_text` (Chinese + pinyin)
+ * and a TTS job; the TTS pool's `reply_audio` events and finally `reply_done` go out in sentence
+ * order through the turn's outbox gate.
+ */
+export class StreamedReply {
+  private readonly splitter = new SentenceSplitter();
+  private readonly sentences: string[] = [];
+  private emotion: Emotion = 'neutral';
+  private started = false;
+
+  constructor(
+    private readonly job: ChatJob,
+    private readonly deps: StreamedReplyDeps,
+  ) {}
+
+  get sentenceCount(): number {
+    return this.sentences.length;
+  }
+
+  /** Takes everything the LLM has written so far and sends the sentences it completes. */
+  async update(jsonSoFar: string): Promise<void> {
+    let partial: PartialReply;
+    try {
+      partial = parse(jsonSoFar, Allow.ALL) as PartialReply;
+    } catch {
+      return; // not enough text to read anything yet
+    }
+    const chinese = typeof partial.chinese_content === 'string' ? partial.chinese_content : undefined;
+    // Emotion comes first in the schema: once her line has begun, the emotion is complete.
+    if (chinese !== undefined && !this.started) await this.start(asEmotion(partial.emotion));
+    if (chinese === undefined) return;
+    const complete = CHINESE_COMPLETE.test(jsonSoFar);
+    for (const sentence of complete ? this.splitter.finish(chinese) : this.splitter.push(chinese))
+      await this.send(sentence);
+  }
+
+  /** What was said before the stream broke, as a reply to keep (or undefined if nothing was). */
+  salvage(): AgentReply | undefined {
+    if (this.sentences.length === 0) return undefined;
+    const chinese = this.sentences.join('');
+    return {
+      thought: 'the stream broke off; keeping what was said',
+      emotion: this.emotion,
+      chinese_content: chinese,
+      pinyin: toPinyin(chinese),
+      vietnamese_display: '',
+      action: 'none',
+      quiz_list: [],
+      user_tone: 'neutral',
+    };
+  }
+
+  /**
+   * Ends the turn: speaks whatever of `data` was not streamed yet (all of it for a fallback line),
+   * then queues `reply_done` behind the last sentence's audio.
+   */
+  async finish(data: PendingReply, rawChinese = data.chinese_content): Promise<ReplyDoneData> {
+    if (!this.started) await this.start(data.emotion);
+    for (const sentence of this.splitter.finish(rawChinese)) await this.send(sentence);
+    const done: ReplyDoneData = { ...data, audio_base64: null, sentences: this.sentences.length };
+    await this.deps.outbox.appendInOrder({
+      userId: this.job.user_id,
+      gate: this.job.turn_id,
+      index: this.sentences.length,
+      idempotencyKey: replyEventKey(this.job.turn_id),
+      event: successFrame('reply_done', done, this.job.request_id),
+      completesTurnId: this.job.turn_id,
+    });
+    return done;
+  }
+
+  private async start(emotion: Emotion): Promise<void> {
+    this.started = true;
+    this.emotion = emotion;
+    const data: ReplyStartData = { turn_id: this.job.turn_id, emotion };
+    await this.deps.outbox.append({
+      userId: this.job.user_id,
+      idempotencyKey: streamEventKey.start(this.job.turn_id),
+      event: successFrame('reply_start', data, this.job.request_id),
+    });
+  }
+
+  private async send(chinese: string): Promise<void> {
+    const index = this.sentences.length;
+    this.sentences.push(chinese);
+    const { job } = this;
+    const data: ReplyTextData = { turn_id: job.turn_id, index, chinese, pinyin: toPinyin(chinese) };
+    await this.deps.outbox.append({
+      userId: job.user_id,
+      idempotencyKey: streamEventKey.text(job.turn_id, index),
+      event: successFrame('reply_text', data, job.request_id),
+    });
+    await enqueue(this.deps.ttsQueue, queueCatalog.tts, {
+      turn_id: job.turn_id,
+      user_id: job.user_id,
+      request_id: job.request_id,
+      text: chinese,
+      emotion: this.emotion,
+      deadline_at: job.deadline_at,
+      sentence: { index },
+    });
+  }
+}
+
+function asEmotion(value: unknown): Emotion {
+  return (EMOTIONS as readonly string[]).includes(value as string) ? (value as Emotion) : 'neutral';
+}
