@@ -246,6 +246,27 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     }
   });
 
+  it('exposes Prometheus metrics of what happened, in every service', async () => {
+    const scrape = async (base: string) => (await fetch(`${base}/metrics`)).text();
+    /** The value of one sample, e.g. value(text, 'xiaoyue_turn_done_seconds_count', 'mode="seed"'). */
+    const value = (text: string, name: string, label = '') =>
+      Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const gateway = await scrape(system.probes.gateway);
+    expect(value(gateway, 'xiaoyue_turn_done_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(8);
+    expect(value(gateway, 'xiaoyue_turn_first_audio_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(5);
+    expect(value(gateway, 'xiaoyue_client_errors_total', 'code="busy"')).toBeGreaterThanOrEqual(1);
+    expect(value(gateway, 'xiaoyue_gateway_sockets')).toBeGreaterThanOrEqual(0);
+    const agent = await scrape(system.probes.agent);
+    expect(value(agent, 'xiaoyue_llm_first_token_seconds_count', 'provider="gemini"')).toBeGreaterThanOrEqual(5);
+    expect(value(agent, 'xiaoyue_fallback_replies_total', 'reason="llm_failed"')).toBeGreaterThanOrEqual(2);
+    expect(value(agent, 'xiaoyue_queue_wait_seconds_count', 'queue="chat"')).toBeGreaterThanOrEqual(8);
+    expect(value(agent, 'xiaoyue_queue_depth', 'queue="chat",state="wait"')).toBe(0);
+    const tts = await scrape(system.probes.tts);
+    expect(value(tts, 'xiaoyue_tts_duration_seconds_count', 'outcome="ok"')).toBeGreaterThanOrEqual(5);
+    expect(value(tts, 'xiaoyue_tts_failures_total', 'provider="edge"')).toBeGreaterThanOrEqual(1);
+    expect(value(tts, 'xiaoyue_tts_cache_lookups_total', 'result="miss"')).toBeGreaterThanOrEqual(5);
+  });
+
   it('shuts every service down cleanly on SIGTERM', async () => {
     const client = await connect();
     await client.next('welcome');

@@ -99,7 +99,9 @@ describe('streamed replies (?stream=1)', () => {
     expect(edge.requests.map((r) => r.text)).toEqual(fresh);
     const audio = frames.filter((f) => f.type === 'reply_audio');
     expect(audio.map((f) => f.data.index)).toEqual([0, 1, 2]);
-    expect(audio.map((f) => Buffer.from(f.data.audio_base64, 'base64').equals(fakeAudioFor(fresh[f.data.index] as string)))).toEqual([true, true, true]);
+    expect(
+      audio.map((f) => Buffer.from(f.data.audio_base64, 'base64').equals(fakeAudioFor(fresh[f.data.index] as string))),
+    ).toEqual([true, true, true]);
   });
 
   it('streams her fallback line when Gemini fails', async () => {

@@ -5,6 +5,8 @@ export interface HealthServerOptions {
   host?: string;
   /** Ready to take work (e.g. Redis connected, worker running, not shutting down). */
   isReady: () => boolean;
+  /** Serves `/metrics` (Prometheus text format) when given. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
 }
 
 export interface HealthServer {
@@ -21,9 +23,17 @@ export async function startHealthServer({
   port,
   host = '0.0.0.0',
   isReady,
+  metrics,
 }: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    if (path === '/metrics' && metrics) {
+      metrics.metrics().then(
+        (body) => response.writeHead(200, { 'content-type': metrics.contentType }).end(body),
+        () => reply(response, 500, { status: 'metrics_failed' }),
+      );
+      return;
+    }
     if (path === '/healthz') return reply(response, 200, { status: 'ok' });
     if (path === '/readyz') {
       const ready = isReady();

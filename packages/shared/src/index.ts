@@ -4,6 +4,7 @@ export * from './health-server.js';
 export * from './keys.js';
 export * from './lifecycle.js';
 export * from './logger.js';
+export * from './metrics.js';
 export * from './outbox.js';
 export * from './protocol.js';
 export * from './queues.js';

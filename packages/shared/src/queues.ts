@@ -48,20 +48,22 @@ export const ChatJob = z.object({
 });
 export type ChatJob = z.infer<typeof ChatJob>;
 
-export const TtsJob = z.object({
-  turn_id: TurnId,
-  user_id: UserId,
-  request_id: z.string().optional(),
-  text: z.string(),
-  emotion: Emotion,
-  deadline_at: z.number(),
-  /** Seed mode: the reply to deliver once speech is attached (the worker fills in the audio). */
-  reply: ReplyData.omit({ audio_base64: true, audio_error: true }).optional(),
-  /** Streaming mode: this job speaks one sentence of the reply, delivered in index order. */
-  sentence: z.object({ index: z.number().int().min(0) }).optional(),
-}).refine((job) => (job.reply === undefined) !== (job.sentence === undefined), {
-  message: 'a tts job speaks either a whole reply or one sentence',
-});
+export const TtsJob = z
+  .object({
+    turn_id: TurnId,
+    user_id: UserId,
+    request_id: z.string().optional(),
+    text: z.string(),
+    emotion: Emotion,
+    deadline_at: z.number(),
+    /** Seed mode: the reply to deliver once speech is attached (the worker fills in the audio). */
+    reply: ReplyData.omit({ audio_base64: true, audio_error: true }).optional(),
+    /** Streaming mode: this job speaks one sentence of the reply, delivered in index order. */
+    sentence: z.object({ index: z.number().int().min(0) }).optional(),
+  })
+  .refine((job) => (job.reply === undefined) !== (job.sentence === undefined), {
+    message: 'a tts job speaks either a whole reply or one sentence',
+  });
 export type TtsJob = z.infer<typeof TtsJob>;
 
 export const TurnDeadlineJob = z.object({

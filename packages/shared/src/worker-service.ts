@@ -4,6 +4,7 @@ import type { workerEnv } from './env.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
 import { exitOnStartupError, shutdownOnSignals } from './lifecycle.js';
 import { createLogger, describeRedisUrl, type Logger } from './logger.js';
+import type { Registry } from './metrics.js';
 import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
 
 type WorkerEnv = z.infer<typeof workerEnv>;
@@ -14,6 +15,8 @@ export interface StartedWorkers {
   describe: Record<string, unknown>;
   /** Stops taking jobs and lets running ones finish. */
   close(): Promise<void>;
+  /** Served on HEALTH_PORT at `/metrics`. */
+  metrics?: Registry;
 }
 
 export interface WorkerServiceSpec<E extends WorkerEnv> {
@@ -41,6 +44,7 @@ export function runWorkerService<E extends WorkerEnv>(spec: WorkerServiceSpec<E>
       health = await startHealthServer({
         port: env.HEALTH_PORT,
         isReady: () => !stopping && redis.status === 'ready' && started.workers.every((w) => w.isRunning()),
+        metrics: started.metrics,
       });
     }
     logger.info(

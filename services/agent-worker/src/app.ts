@@ -6,12 +6,15 @@ import {
   parseJobData,
   queueCatalog,
   type Redis,
+  type Registry,
   redisKeys,
+  registerQueueDepth,
 } from '@xiaoyue/shared';
 import { Worker } from 'bullmq';
 import { enforceTurnDeadline } from './deadline.js';
 import type { AgentEnv } from './env.js';
 import type { TutorLlm } from './llm/types.js';
+import { createAgentMetrics } from './metrics.js';
 import { answerTurn, type TurnDeps } from './turn.js';
 
 export interface AgentWorkerDeps {
@@ -20,6 +23,7 @@ export interface AgentWorkerDeps {
   /** Worker-profile connection: waits out Redis restarts. */
   redis: Redis;
   llm: TutorLlm;
+  metrics: Registry;
 }
 
 export interface AgentWorkers {
@@ -30,7 +34,7 @@ export interface AgentWorkers {
 }
 
 /** Builds and starts the agent's BullMQ workers (chat turns and the turn-deadline watchdog). */
-export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps): AgentWorkers {
+export function startAgentWorkers({ env, logger, redis, llm, metrics: registry }: AgentWorkerDeps): AgentWorkers {
   const keys = redisKeys(env.QUEUE_PREFIX);
   const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
   const store = new ConversationStore(redis, keys, {
@@ -38,7 +42,10 @@ export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps):
     ttlSeconds: env.STATE_TTL_SECONDS,
   });
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
+  const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
+  const metrics = createAgentMetrics(registry);
+  registerQueueDepth(registry, [chatQueue]);
   const turnDeps: TurnDeps = {
     llm,
     store,
@@ -49,11 +56,15 @@ export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps):
     logger,
     llmMaxAttempts: env.LLM_MAX_ATTEMPTS,
     pendingReplyTtlSeconds,
+    metrics,
   };
 
   const chat = new Worker(
     queueCatalog.chat.name,
-    async (job, _token, signal) => answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal),
+    async (job, _token, signal) => {
+      metrics.queueWait.observe({ queue: queueCatalog.chat.name }, (Date.now() - job.timestamp) / 1000);
+      return answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal);
+    },
     { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: env.AGENT_CONCURRENCY },
   );
   const turnDeadline = new Worker(
@@ -66,6 +77,7 @@ export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps):
         keys,
         logger,
         pendingReplyTtlSeconds,
+        onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
       }),
     { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16 },
   );
@@ -81,7 +93,7 @@ export function startAgentWorkers({ env, logger, redis, llm }: AgentWorkerDeps):
     turnDeadline,
     async close() {
       await Promise.all([chat.close(), turnDeadline.close()]);
-      await ttsQueue.close();
+      await Promise.all([ttsQueue.close(), chatQueue.close()]);
     },
   };
 }

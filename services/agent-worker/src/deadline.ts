@@ -21,6 +21,8 @@ export interface DeadlineDeps {
   keys: RedisKeys;
   logger: Logger;
   pendingReplyTtlSeconds: number;
+  /** Counts the turns the watchdog had to answer with a fallback line. */
+  onFallback?: () => void;
 }
 
 export type DeadlineOutcome = 'already_answered' | 'delivered_without_audio' | 'delivered_fallback';
@@ -49,6 +51,7 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   }
 
   logger.warn('turn deadline passed with no reply; delivering the fallback line');
+  deps.onFallback?.();
   const { sulking_level } = await deps.store.getState(job.user_id);
   const data = replyDataFrom(job.turn_id, fallbackReply(job.turn_id, sulking_level), sulking_level, true);
   const delivered = await endTurn(job, deps, {

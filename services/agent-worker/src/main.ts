@@ -1,4 +1,4 @@
-import { redisKeys, runWorkerService } from '@xiaoyue/shared';
+import { createMetricsRegistry, redisKeys, runWorkerService } from '@xiaoyue/shared';
 import { startAgentWorkers } from './app.js';
 import { loadAgentEnv } from './env.js';
 import { createTutorLlm } from './llm/index.js';
@@ -15,11 +15,13 @@ runWorkerService({
     }
     // Gateways tell learners in `welcome` whether they talk to Gemini or the offline tutor.
     await redis.set(redisKeys(env.QUEUE_PREFIX).agentMode(), llm.name === 'gemini' ? 'online' : 'offline');
-    const workers = startAgentWorkers({ env, logger, redis, llm });
+    const metrics = createMetricsRegistry('agent-worker');
+    const workers = startAgentWorkers({ env, logger, redis, llm, metrics });
     return {
       workers: [workers.chat, workers.turnDeadline],
       describe: { llm: llm.name, model: env.GEMINI_MODEL },
       close: () => workers.close(),
+      metrics,
     };
   },
 });

@@ -18,6 +18,7 @@ import {
 import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
 import { LlmError, parseReply, type TutorLlm } from './llm/types.js';
+import type { AgentMetrics } from './metrics.js';
 import { buildTutorPrompt } from './prompt.js';
 import { StreamedReply } from './streamed-reply.js';
 
@@ -30,6 +31,7 @@ export interface TurnDeps {
   ttsQueue: Queue;
   logger: Logger;
   llmMaxAttempts: number;
+  metrics: AgentMetrics;
   /** How long a pending reply is kept for the deadline watchdog. */
   pendingReplyTtlSeconds: number;
 }
@@ -63,13 +65,26 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
 
   let reply: AgentReply;
   let fallback = false;
+  const provider = deps.llm.name;
+  const askedAt = performance.now();
+  let firstToken = false;
+  const observeFirstToken = () => {
+    if (firstToken) return;
+    firstToken = true;
+    deps.metrics.llmFirstToken.observe({ provider }, (performance.now() - askedAt) / 1000);
+  };
   try {
     reply = await askWithRetries(
       deps,
       async (attemptSignal) => {
-        if (!streamed) return deps.llm.generateReply(prompt, attemptSignal);
+        if (!streamed) {
+          const answer = await deps.llm.generateReply(prompt, attemptSignal);
+          observeFirstToken();
+          return answer;
+        }
         let text = '';
         for await (const fragment of deps.llm.streamReply(prompt, attemptSignal)) {
+          observeFirstToken();
           text += fragment;
           await streamed.update(text);
         }
@@ -88,7 +103,12 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
     reply = salvaged ?? fallbackReply(job.turn_id, context.sulkingLevel);
     rawChinese = undefined;
     fallback = true;
+    deps.metrics.fallbacks.inc({ reason: salvaged ? 'stream_broke' : 'llm_failed' });
   }
+  deps.metrics.llmDuration.observe(
+    { provider, outcome: fallback ? 'failed' : 'ok' },
+    (performance.now() - askedAt) / 1000,
+  );
 
   const sulkingLevel: SulkingLevel = fallback
     ? context.sulkingLevel

@@ -2,18 +2,22 @@ import { readFile } from 'node:fs/promises';
 import websocket from '@fastify/websocket';
 import {
   ConversationStore,
+  createMetricsRegistry,
   type FrameLimits,
   type Logger,
   Outbox,
   type Queue,
   type Redis,
+  type Registry,
   redisKeys,
+  registerQueueDepth,
   UserId,
 } from '@xiaoyue/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
+import { createGatewayMetrics } from './metrics.js';
 import { CloseCode, SocketSession } from './socket-session.js';
 import { TurnStarter } from './turns.js';
 
@@ -25,6 +29,8 @@ export interface GatewayDeps {
   /** Worker-profile connection dedicated to pub/sub. */
   subscriber: Redis;
   queues: { chat: Queue; turnDeadline: Queue };
+  /** Served at `/metrics`; a fresh one is made when not given. */
+  metrics?: Registry;
 }
 
 export interface Gateway {
@@ -51,6 +57,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
   const sockets = new Set<WebSocket>();
   let draining = false;
+  const registry = deps.metrics ?? createMetricsRegistry('gateway');
+  const metrics = createGatewayMetrics(registry, () => sockets.size);
+  registerQueueDepth(registry, [deps.queues.chat, deps.queues.turnDeadline]);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -64,6 +73,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const page = await readFile(new URL('../public/index.html', import.meta.url));
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ready = !draining && redis.status === 'ready' && subscriber.status === 'ready';
@@ -93,6 +103,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         logger,
         maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
         agentMode: () => redis.get(keys.agentMode()),
+        metrics,
       },
       isStreamRequested((request.query as Record<string, unknown>).stream),
     );

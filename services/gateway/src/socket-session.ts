@@ -14,6 +14,7 @@ import {
 } from '@xiaoyue/shared';
 import type { WebSocket } from 'ws';
 import type { EventFeed, FeedListener } from './event-feed.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { TurnStarter } from './turns.js';
 
 export interface SessionDeps {
@@ -26,7 +27,11 @@ export interface SessionDeps {
   logger: Logger;
   /** `online` or `offline` (practice tutor), as the agent pool announced it; null if unknown. */
   agentMode: () => Promise<string | null>;
+  metrics?: GatewayMetrics;
 }
+
+/** The type of an outbox payload, read from its first bytes (`{"seq":N,"type":"…"`). */
+const EVENT_TYPE = /^\{"seq":\d+,"type":"([a-z_]+)"/;
 
 /** Close codes a client can act on. */
 export const CloseCode = { policy: 1008, restarting: 1012, tryAgainLater: 1013 } as const;
@@ -48,6 +53,8 @@ export class SocketSession implements FeedListener {
   private unsubscribe: (() => Promise<void>) | undefined;
   private frames: Promise<void> = Promise.resolve();
   private closed = false;
+  /** This socket's turn in flight, timed from the learner's message to her first audio and end. */
+  private turnTimer: { startedAt: number; heardAudio: boolean } | undefined;
   private readonly logger: Logger;
 
   constructor(
@@ -103,7 +110,7 @@ export class SocketSession implements FeedListener {
     if (!(seq > this.lastSeq)) return; // already delivered (or not an outbox event)
     if (seq === this.lastSeq + 1) {
       this.lastSeq = seq;
-      this.sendRaw(payload);
+      this.deliver(payload);
       return;
     }
     // A gap: some event was published while we could not hear it. Read it back first.
@@ -139,7 +146,7 @@ export class SocketSession implements FeedListener {
           const seq = seqOf(payload);
           if (seq > this.lastSeq) {
             this.lastSeq = seq;
-            this.sendRaw(payload);
+            this.deliver(payload);
           }
         }
       }
@@ -154,6 +161,25 @@ export class SocketSession implements FeedListener {
     const pending = this.pendingLive;
     this.pendingLive = [];
     for (const payload of pending) this.onEvent(payload);
+  }
+
+  /** Sends an outbox event and times the learner's turn by it. */
+  private deliver(payload: string): void {
+    this.sendRaw(payload);
+    const timer = this.turnTimer;
+    const metrics = this.deps.metrics;
+    if (!timer || !metrics) return;
+    const type = EVENT_TYPE.exec(payload)?.[1];
+    const seconds = (performance.now() - timer.startedAt) / 1000;
+    const mode = this.stream ? 'stream' : 'seed';
+    if ((type === 'reply' || type === 'reply_audio') && !timer.heardAudio && !payload.includes('"audio_base64":null')) {
+      timer.heardAudio = true;
+      metrics.turnFirstAudio.observe({ mode }, seconds);
+    }
+    if (type === 'reply' || type === 'reply_done') {
+      metrics.turnDone.observe({ mode }, seconds);
+      this.turnTimer = undefined;
+    }
   }
 
   private send(frame: ServerFrame): void {
@@ -219,6 +245,7 @@ export class SocketSession implements FeedListener {
           });
           return;
         }
+        this.turnTimer = { startedAt: performance.now(), heardAudio: false };
         this.send(successFrame('typing', { is_typing: true, turn_id: started.turnId }, requestId));
         return;
       }
@@ -237,6 +264,7 @@ export class SocketSession implements FeedListener {
   }
 
   private sendError(error: ProtocolError): void {
+    this.deps.metrics?.clientErrors.inc({ code: error.code });
     this.send(errorFrame(error));
   }
 }

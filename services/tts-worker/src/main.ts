@@ -1,4 +1,4 @@
-import { runWorkerService } from '@xiaoyue/shared';
+import { createMetricsRegistry, runWorkerService } from '@xiaoyue/shared';
 import { startTtsWorker } from './app.js';
 import { loadTtsEnv } from './env.js';
 import { createSpeechSynthesizer } from './speech/index.js';
@@ -8,11 +8,13 @@ runWorkerService({
   loadEnv: loadTtsEnv,
   start({ env, logger, redis }) {
     const synthesizer = createSpeechSynthesizer(env);
-    const worker = startTtsWorker({ env, logger, redis, synthesizer });
+    const metrics = createMetricsRegistry('tts-worker');
+    const tts = startTtsWorker({ env, logger, redis, synthesizer, metrics });
     return {
-      workers: [worker],
+      workers: [tts.worker],
       describe: { provider: synthesizer.name, voice: env.TTS_VOICE },
-      close: () => worker.close(),
+      close: () => tts.close(),
+      metrics,
     };
   },
 });

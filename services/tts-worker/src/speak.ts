@@ -8,6 +8,7 @@ import {
   type TtsJob,
   type WordTiming,
 } from '@xiaoyue/shared';
+import type { TtsMetrics } from './metrics.js';
 import { prosodyFor } from './presets.js';
 import { SpeechError, type SpeechSynthesizer, type WordBoundary } from './speech/types.js';
 
@@ -17,6 +18,7 @@ export interface SpeakDeps {
   logger: Logger;
   voice: string;
   timeoutMs: number;
+  metrics?: TtsMetrics;
 }
 
 /** Margin kept before the turn deadline so the reply itself is not late. */
@@ -71,14 +73,24 @@ async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promis
   const budgetMs = Math.min(deps.timeoutMs, job.deadline_at - DELIVERY_MARGIN_MS - Date.now());
   if (budgetMs <= 0)
     return { audio_base64: null, audio_error: 'no time left for speech before the turn deadline', boundaries: [] };
+  const provider = deps.synthesizer.name;
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
   try {
     const timeout = AbortSignal.timeout(budgetMs);
     const result = await deps.synthesizer.synthesize(
       { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion) },
       signal ? AbortSignal.any([signal, timeout]) : timeout,
     );
+    deps.metrics?.firstByte.observe(
+      { provider },
+      result.firstByteMs !== undefined ? result.firstByteMs / 1000 : seconds(),
+    );
+    deps.metrics?.duration.observe({ provider, outcome: 'ok' }, seconds());
     return { audio_base64: result.audio.toString('base64'), boundaries: result.wordBoundaries };
   } catch (error) {
+    deps.metrics?.duration.observe({ provider, outcome: 'failed' }, seconds());
+    deps.metrics?.failures.inc({ provider });
     const reason = error instanceof SpeechError ? `${error.kind}: ${error.message}` : String(error);
     deps.logger.warn(
       { turnId: job.turn_id, userId: job.user_id, provider: deps.synthesizer.name, reason },

@@ -10,6 +10,8 @@ export interface SpeechCacheOptions {
   maxBytes: number;
   /** Larger results are not cached. */
   maxEntryBytes?: number;
+  /** Called on every lookup, for metrics. */
+  onLookup?: (hit: boolean) => void;
 }
 
 export interface CacheStats {
@@ -106,6 +108,7 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     const key = this.keyFor(request);
     const cached = await this.redis.getBuffer(key).catch(() => null);
     const hit = cached ? decode(cached) : undefined;
+    this.options.onLookup?.(hit !== undefined);
     if (hit) {
       this.stats.hits++;
       void this.redis.touchSpeechCacheEntry(this.indexKey, this.clockKey, key).catch(() => {});

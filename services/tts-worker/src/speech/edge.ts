@@ -52,6 +52,8 @@ export class EdgeSpeechSynthesizer implements SpeechSynthesizer {
     const stop = AbortSignal.any([signal, timeout]);
     const chunks: Buffer[] = [];
     const wordBoundaries: WordBoundary[] = [];
+    const startedAt = performance.now();
+    let firstByteMs: number | undefined;
 
     const synthesis = (async () => {
       await tts.setMetadata(request.voice, OUTPUT_FORMAT.AUDIO_24KHZ_48KBITRATE_MONO_MP3, {
@@ -61,7 +63,10 @@ export class EdgeSpeechSynthesizer implements SpeechSynthesizer {
       const { audioStream, metadataStream } = tts.toStream(escapeXml(request.text), request.prosody);
       metadataStream?.on('error', () => {});
       metadataStream?.on('data', (data: Buffer) => wordBoundaries.push(...parseBoundaries(data)));
-      for await (const chunk of audioStream) chunks.push(chunk as Buffer);
+      for await (const chunk of audioStream) {
+        firstByteMs ??= performance.now() - startedAt;
+        chunks.push(chunk as Buffer);
+      }
     })();
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -83,7 +88,7 @@ export class EdgeSpeechSynthesizer implements SpeechSynthesizer {
     }
     const audio = Buffer.concat(chunks);
     if (audio.length === 0) throw new SpeechError('Edge returned no audio', 'empty');
-    return { audio, format: 'mp3', wordBoundaries };
+    return { audio, format: 'mp3', wordBoundaries, firstByteMs };
   }
 }
 

@@ -23,6 +23,8 @@ export interface SpeechResult {
   audio: Buffer;
   format: 'mp3';
   wordBoundaries: WordBoundary[];
+  /** Milliseconds from the request to the first audio byte, when the provider streams. */
+  firstByteMs?: number;
 }
 
 /** Text to speech, one utterance at a time. */

@@ -1,0 +1,46 @@
+import type { Queue } from 'bullmq';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry };
+
+/** Seconds, from a fast Redis hop to a slow LLM. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** A service's Prometheus registry: process metrics plus a `service` label on everything. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** `xiaoyue_queue_depth{queue,state}`: jobs waiting (and delayed) in each queue, read on scrape. */
+export function registerQueueDepth(registry: Registry, queues: Queue[]): void {
+  new Gauge({
+    name: 'xiaoyue_queue_depth',
+    help: 'Jobs in each BullMQ queue by state, read when scraped',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      for (const queue of queues) {
+        try {
+          const counts = await queue.getJobCounts('wait', 'active', 'delayed');
+          for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+        } catch {
+          // Redis unreachable during a scrape: report nothing rather than fail the scrape
+        }
+      }
+    },
+  });
+}
+
+/** `xiaoyue_queue_wait_seconds{queue}`: from enqueue to a worker starting the job. */
+export function queueWaitHistogram(registry: Registry): Histogram<'queue'> {
+  return new Histogram({
+    name: 'xiaoyue_queue_wait_seconds',
+    help: 'Time a job waited in its queue before a worker started it',
+    labelNames: ['queue'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+}

@@ -1,0 +1,29 @@
+import { Counter, Histogram, LATENCY_BUCKETS, queueWaitHistogram, type Registry } from '@xiaoyue/shared';
+
+export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
+
+export function createAgentMetrics(registry: Registry) {
+  return {
+    queueWait: queueWaitHistogram(registry),
+    llmFirstToken: new Histogram({
+      name: 'xiaoyue_llm_first_token_seconds',
+      help: 'From asking the LLM to its first fragment (the whole reply when not streaming)',
+      labelNames: ['provider'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    llmDuration: new Histogram({
+      name: 'xiaoyue_llm_duration_seconds',
+      help: 'From asking the LLM to its complete reply, retries included',
+      labelNames: ['provider', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'xiaoyue_fallback_replies_total',
+      help: 'Turns answered with a fallback line (LLM failed, or the turn deadline passed)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,36 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@xiaoyue/shared';
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+export function createGatewayMetrics(registry: Registry, socketCount: () => number) {
+  return {
+    sockets: new Gauge({
+      name: 'xiaoyue_gateway_sockets',
+      help: 'Open learner sockets on this gateway',
+      registers: [registry],
+      collect() {
+        this.set(socketCount());
+      },
+    }),
+    turnFirstAudio: new Histogram({
+      name: 'xiaoyue_turn_first_audio_seconds',
+      help: "From a learner's message to the first audio of her reply, as the gateway sends it",
+      labelNames: ['mode'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    turnDone: new Histogram({
+      name: 'xiaoyue_turn_done_seconds',
+      help: "From a learner's message to the end of her reply, as the gateway sends it",
+      labelNames: ['mode'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    clientErrors: new Counter({
+      name: 'xiaoyue_client_errors_total',
+      help: 'Error frames sent to clients, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+  };
+}
