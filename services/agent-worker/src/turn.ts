@@ -49,9 +49,11 @@ export type TurnOutcome = 'answered' | 'fallback' | 'already_answered';
  */
 export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSignal): Promise<TurnOutcome> {
   const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
-  if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
-
-  const context = await deps.store.loadContext(job.user_id);
+  const [answered, context] = await Promise.all([
+    isTurnAnswered(deps.outbox, job.user_id, job.turn_id),
+    deps.store.loadContext(job.user_id),
+  ]);
+  if (answered) return 'already_answered';
   const prompt = buildTutorPrompt({
     history: context.history,
     userMessage: job.message,
@@ -179,13 +181,15 @@ export async function commitTurn(
     sulking_level: data.sulking_level,
     ...(data.fallback ? { fallback: true } : {}),
   };
-  await deps.store.commitTurn(job.user_id, turn, data.sulking_level);
-  await deps.redis.set(
-    deps.keys.pendingReply(job.user_id, job.turn_id),
-    JSON.stringify(data),
-    'EX',
-    deps.pendingReplyTtlSeconds,
-  );
+  await Promise.all([
+    deps.store.commitTurn(job.user_id, turn, data.sulking_level),
+    deps.redis.set(
+      deps.keys.pendingReply(job.user_id, job.turn_id),
+      JSON.stringify(data),
+      'EX',
+      deps.pendingReplyTtlSeconds,
+    ),
+  ]);
 }
 
 interface RetryOptions {

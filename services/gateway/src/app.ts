@@ -80,6 +80,45 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', draining });
   });
 
+  const sessionDeps = {
+    feed,
+    outbox,
+    store,
+    turns,
+    limits,
+    logger,
+    maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
+    agentMode: () => redis.get(keys.agentMode()),
+    metrics,
+  };
+
+  /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */
+  function serve(socket: WebSocket, userId: string, options: ConnectOptions): void {
+    const session = new SocketSession(userId, socket, sessionDeps, options.stream);
+    sockets.add(socket);
+    // Listen before the async open so that no early frame is lost; the session queues them.
+    socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      session.close();
+    });
+    socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+    if (options.lastSeq === 'invalid') {
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          status: 'error',
+          data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' },
+        }),
+      );
+    }
+    const resume = { lastSeq: options.lastSeq === 'invalid' ? undefined : options.lastSeq, epoch: options.epoch };
+    session.open(resume).catch((error) => {
+      logger.error({ err: error, userId }, 'could not open session');
+      socket.close(CloseCode.tryAgainLater, 'temporarily unavailable');
+    });
+  }
+
   // One wildcard route, so that every malformed user id gets the protocol's 1008, not a 404.
   app.get('/ws/chat/*', { websocket: true }, (socket, request) => {
     const rawId = decodeURIComponentSafe(((request.params as { '*': string })['*'] ?? '').replace(/\/$/, ''));
@@ -91,46 +130,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       );
       return;
     }
-    const session = new SocketSession(
-      userId.data,
-      socket,
-      {
-        feed,
-        outbox,
-        store,
-        turns,
-        limits,
-        logger,
-        maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
-        agentMode: () => redis.get(keys.agentMode()),
-        metrics,
-      },
-      isStreamRequested((request.query as Record<string, unknown>).stream),
-    );
-    sockets.add(socket);
-    // Listen before the async open so that no early frame is lost; the session queues them.
-    socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
-    socket.on('close', () => {
-      sockets.delete(socket);
-      session.close();
-    });
-    socket.on('error', (err) => logger.debug({ err }, 'socket error'));
-    const query = request.query as Record<string, unknown>;
-    const lastSeq = parseLastSeq(query.last_seq);
-    const epoch = typeof query.epoch === 'string' && /^[\w-]{1,32}$/.test(query.epoch) ? query.epoch : undefined;
-    if (lastSeq === 'invalid') {
-      socket.send(
-        JSON.stringify({
-          type: 'error',
-          status: 'error',
-          data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' },
-        }),
-      );
-    }
-    session.open({ lastSeq: lastSeq === 'invalid' ? undefined : lastSeq, epoch }).catch((error) => {
-      logger.error({ err: error, userId: userId.data }, 'could not open session');
-      socket.close(CloseCode.tryAgainLater, 'temporarily unavailable');
-    });
+    serve(socket, userId.data, connectOptions(request.query as Record<string, unknown>));
   });
 
   return {
@@ -143,8 +143,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 }
 
-function isStreamRequested(value: unknown): boolean {
-  return value === '1' || value === 'true';
+interface ConnectOptions {
+  lastSeq: number | undefined | 'invalid';
+  epoch: string | undefined;
+  /** `?stream=1`: replies come sentence by sentence. */
+  stream: boolean;
+}
+
+function connectOptions(query: Record<string, unknown>): ConnectOptions {
+  return {
+    lastSeq: parseLastSeq(query.last_seq),
+    epoch: typeof query.epoch === 'string' && /^[\w-]{1,32}$/.test(query.epoch) ? query.epoch : undefined,
+    stream: query.stream === '1' || query.stream === 'true',
+  };
 }
 
 function parseLastSeq(value: unknown): number | undefined | 'invalid' {

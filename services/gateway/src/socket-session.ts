@@ -55,7 +55,6 @@ export class SocketSession implements FeedListener {
   private closed = false;
   /** This socket's turn in flight, timed from the learner's message to her first audio and end. */
   private turnTimer: { startedAt: number; heardAudio: boolean } | undefined;
-  private readonly logger: Logger;
 
   constructor(
     private readonly userId: string,
@@ -63,9 +62,7 @@ export class SocketSession implements FeedListener {
     private readonly deps: SessionDeps,
     /** Replies come as reply_start / reply_text / reply_audio / reply_done (`?stream=1`). */
     private readonly stream = false,
-  ) {
-    this.logger = deps.logger.child({ userId });
-  }
+  ) {}
 
   /**
    * Subscribes, greets, then replays what the client missed after `resume.lastSeq` (if given) of
@@ -96,6 +93,11 @@ export class SocketSession implements FeedListener {
   /** Frames are handled one after another so that answers keep the order of the questions. */
   handleMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     this.frames = this.frames.then(() => this.handleFrame(data, isBinary));
+  }
+
+  /** Made when first needed: most sockets never log, and a child logger per socket adds up. */
+  private get logger(): Logger {
+    return this.deps.logger.child({ userId: this.userId });
   }
 
   // --- FeedListener -------------------------------------------------------------------------

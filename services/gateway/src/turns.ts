@@ -34,8 +34,9 @@ export class TurnStarter {
     const locked = await this.redis.set(lockKey, turnId, 'PX', this.turnTimeoutMs + LOCK_GRACE_MS, 'NX');
     if (locked !== 'OK') return { kind: 'busy', activeTurnId: await this.redis.get(lockKey) };
     const now = Date.now();
-    try {
-      await enqueue(this.queues.chat, queueCatalog.chat, {
+    // The turn and its watchdog go in together: nothing depends on their order.
+    const [turn, watchdog] = await Promise.allSettled([
+      enqueue(this.queues.chat, queueCatalog.chat, {
         turn_id: turnId,
         user_id: request.userId,
         message: request.message,
@@ -44,25 +45,26 @@ export class TurnStarter {
         deadline_at: now + this.turnTimeoutMs,
         enqueued_at: now,
         ...(request.stream ? { stream: true } : {}),
-      });
-    } catch (error) {
+      }),
+      enqueue(
+        this.queues.turnDeadline,
+        queueCatalog.turnDeadline,
+        {
+          turn_id: turnId,
+          user_id: request.userId,
+          request_id: request.requestId,
+          user_message: request.message,
+          user_role: request.userRole,
+          ...(request.stream ? { stream: true } : {}),
+        },
+        { delay: this.turnTimeoutMs },
+      ),
+    ]);
+    if (turn.status === 'rejected') {
+      if (watchdog.status === 'fulfilled') await watchdog.value.remove().catch(() => {});
       await this.releaseLock(request.userId, turnId);
-      throw error;
+      throw turn.reason;
     }
-    // The watchdog: if no worker has answered by the deadline, it answers for them.
-    await enqueue(
-      this.queues.turnDeadline,
-      queueCatalog.turnDeadline,
-      {
-        turn_id: turnId,
-        user_id: request.userId,
-        request_id: request.requestId,
-        user_message: request.message,
-        user_role: request.userRole,
-        ...(request.stream ? { stream: true } : {}),
-      },
-      { delay: this.turnTimeoutMs },
-    );
     return { kind: 'started', turnId };
   }
 

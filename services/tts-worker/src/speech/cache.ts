@@ -117,8 +117,9 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     this.stats.misses++;
     const result = await this.inner.synthesize(request, signal);
     const entry = encode(result);
+    // Stored in the background: the learner should not wait for the cache.
     if (entry.length <= (this.options.maxEntryBytes ?? 1_048_576)) {
-      await this.redis
+      void this.redis
         .putSpeechCacheEntry(
           key,
           this.indexKey,
