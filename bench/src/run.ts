@@ -48,7 +48,14 @@ interface System {
 
 async function startSystem(redisUrl: string, gemini: FakeGemini, edge: FakeEdgeTts, env: Record<string, string> = {}): Promise<System> {
   const port = await freePort();
-  const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: uniquePrefix('bench'), TURN_TIMEOUT_MS: '30000', ...env };
+  const common = {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: uniquePrefix('bench'),
+    TURN_TIMEOUT_MS: '30000',
+    // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the services
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    ...env,
+  };
   const services = await Promise.all([
     startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }, { readyTimeoutMs: 30_000 }),
     startService('agent-worker', { ...common, GEMINI_API_KEY: 'bench', GEMINI_BASE_URL: gemini.url, AGENT_CONCURRENCY: '200' }),
@@ -210,11 +217,12 @@ async function p3(redisUrl: string) {
   const edge = await startFakeEdgeTts({ default: { kind: 'speak', delayMs: 300, msPerChar: 10 } });
   const system = await startSystem(redisUrl, gemini, edge);
   const runs = quick ? 3 : 8;
+  // A reply as Gemini writes it: every field filled, pinyin and Vietnamese as long as a real one.
   const reply = (n: number) => ({
     emotion: 'happy',
     chinese_content: `师兄早上好，这是第${n}次！今天我们一起去后山练剑吧。师父说你最近进步很大，我也为你高兴。`,
-    pinyin: 'Shīxiōng zǎoshang hǎo …',
-    vietnamese_display: 'Chào buổi sáng sư huynh …',
+    pinyin: `Shīxiōng zǎoshang hǎo, zhè shì dì ${n} cì! Jīntiān wǒmen yìqǐ qù hòushān liàn jiàn ba. Shīfu shuō nǐ zuìjìn jìnbù hěn dà, wǒ yě wèi nǐ gāoxìng.`,
+    vietnamese_display: `Chào buổi sáng sư huynh, đây là lần thứ ${n}! Hôm nay chúng ta cùng lên núi sau luyện kiếm nhé. Sư phụ nói dạo này huynh tiến bộ nhiều lắm, muội cũng mừng cho huynh.`,
     action: 'none',
     quiz_list: [],
     user_tone: 'polite',

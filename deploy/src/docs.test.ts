@@ -22,6 +22,11 @@ describe('the AsyncAPI document of the WebSocket protocol', () => {
     expect(documented.sort()).toEqual([...CLIENT_ACTIONS].sort());
   });
 
+  it('documents the streamed reply events', () => {
+    const names = Object.values(asyncapi.components.messages).map((m) => (m as { name: string }).name);
+    expect(names).toEqual(expect.arrayContaining(['reply', 'reply_start', 'reply_text', 'reply_audio', 'reply_done']));
+  });
+
   it('lists every error code and emotion the code can send', () => {
     const errorData = asyncapi.components.messages.error.payload.allOf[1].properties.data;
     expect(errorData.properties.code.enum.sort()).toEqual([...ERROR_CODES].sort());

@@ -7,14 +7,20 @@ export interface FeedListener {
   onFeedInterrupted(): void;
 }
 
+interface Subscription {
+  /** Most learners have one socket: a Set only when a second one joins. */
+  listeners: FeedListener | Set<FeedListener>;
+  /** Resolves once Redis confirmed the SUBSCRIBE. */
+  ready: Promise<void>;
+}
+
 /**
  * One gateway's view of the per-user event channels: a single subscriber connection, one Redis
  * subscription per user with sockets here, fanned out to those sockets' listeners.
  */
 export class EventFeed {
-  private readonly listeners = new Map<string, Set<FeedListener>>();
-  private readonly channelToUser = new Map<string, string>();
-  private readonly subscribed = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly channelPrefix: string;
   private wasReady = false;
 
   constructor(
@@ -22,39 +28,42 @@ export class EventFeed {
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {
+    this.channelPrefix = keys.userChannel('');
     subscriber.on('message', (channel: string, message: string) => this.route(channel, message));
     subscriber.on('ready', () => {
       // ioredis re-subscribes by itself after a reconnect; whatever was published meanwhile is
       // gone from pub/sub, so every socket catches up from its outbox.
       if (this.wasReady) {
-        this.logger.warn({ users: this.listeners.size }, 'event feed reconnected; gap-filling every socket');
-        for (const set of this.listeners.values()) for (const listener of set) listener.onFeedInterrupted();
+        this.logger.warn({ users: this.subscriptions.size }, 'event feed reconnected; gap-filling every socket');
+        for (const { listeners } of this.subscriptions.values()) {
+          for (const listener of each(listeners)) listener.onFeedInterrupted();
+        }
       }
       this.wasReady = true;
     });
   }
 
   get userCount(): number {
-    return this.listeners.size;
+    return this.subscriptions.size;
   }
 
   /** Resolves once the subscription is active, so nothing published afterwards is missed. */
   async subscribe(userId: string, listener: FeedListener): Promise<() => Promise<void>> {
-    let set = this.listeners.get(userId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(userId, set);
-      const channel = this.keys.userChannel(userId);
-      this.channelToUser.set(channel, userId);
-      this.subscribed.set(
-        userId,
-        this.subscriber.subscribe(channel).then(() => undefined),
-      );
+    let subscription = this.subscriptions.get(userId);
+    if (!subscription) {
+      subscription = {
+        listeners: listener,
+        ready: this.subscriber.subscribe(this.keys.userChannel(userId)).then(() => undefined),
+      };
+      this.subscriptions.set(userId, subscription);
+    } else if (subscription.listeners instanceof Set) {
+      subscription.listeners.add(listener);
+    } else if (subscription.listeners !== listener) {
+      subscription.listeners = new Set([subscription.listeners, listener]);
     }
-    set.add(listener);
     try {
       // A second socket of the same user waits for the same subscription to be active.
-      await this.subscribed.get(userId);
+      await subscription.ready;
     } catch (error) {
       this.remove(userId, listener);
       throw error;
@@ -70,20 +79,26 @@ export class EventFeed {
 
   /** Returns true when the user has no listeners left. */
   private remove(userId: string, listener: FeedListener): boolean {
-    const set = this.listeners.get(userId);
-    if (!set) return false;
-    set.delete(listener);
-    if (set.size > 0) return false;
-    this.listeners.delete(userId);
-    this.subscribed.delete(userId);
-    this.channelToUser.delete(this.keys.userChannel(userId));
+    const subscription = this.subscriptions.get(userId);
+    if (!subscription) return false;
+    const { listeners } = subscription;
+    if (listeners instanceof Set) {
+      listeners.delete(listener);
+      if (listeners.size > 0) return false;
+    } else if (listeners !== listener) {
+      return false;
+    }
+    this.subscriptions.delete(userId);
     return true;
   }
 
   private route(channel: string, message: string): void {
-    const userId = this.channelToUser.get(channel);
-    const set = userId === undefined ? undefined : this.listeners.get(userId);
-    if (!set) return;
-    for (const listener of set) listener.onEvent(message);
+    if (!channel.startsWith(this.channelPrefix)) return;
+    const subscription = this.subscriptions.get(channel.slice(this.channelPrefix.length));
+    if (subscription) for (const listener of each(subscription.listeners)) listener.onEvent(message);
   }
+}
+
+function each(listeners: FeedListener | Set<FeedListener>): Iterable<FeedListener> {
+  return listeners instanceof Set ? listeners : [listeners];
 }
