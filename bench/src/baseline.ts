@@ -12,7 +12,11 @@ export async function bareTwoHops(redisUrl: string, prefix: string) {
   const first = new Queue('hop-1', { connection, prefix });
   const second = new Queue('hop-2', { connection, prefix });
   const options = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
-  const w1 = new Worker('hop-1', async (job) => void (await second.add('x', job.data, options)), { connection, prefix, concurrency: 50 });
+  const w1 = new Worker('hop-1', async (job) => void (await second.add('x', job.data, options)), {
+    connection,
+    prefix,
+    concurrency: 50,
+  });
   const w2 = new Worker('hop-2', async (job) => void (await connection.publish(`${prefix}:done`, job.data.id)), {
     connection,
     prefix,

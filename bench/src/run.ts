@@ -46,7 +46,12 @@ interface System {
   stop(): Promise<void>;
 }
 
-async function startSystem(redisUrl: string, gemini: FakeGemini, edge: FakeEdgeTts, env: Record<string, string> = {}): Promise<System> {
+async function startSystem(
+  redisUrl: string,
+  gemini: FakeGemini,
+  edge: FakeEdgeTts,
+  env: Record<string, string> = {},
+): Promise<System> {
   const port = await freePort();
   const common = {
     REDIS_URL: redisUrl,
@@ -58,7 +63,12 @@ async function startSystem(redisUrl: string, gemini: FakeGemini, edge: FakeEdgeT
   };
   const services = await Promise.all([
     startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }, { readyTimeoutMs: 30_000 }),
-    startService('agent-worker', { ...common, GEMINI_API_KEY: 'bench', GEMINI_BASE_URL: gemini.url, AGENT_CONCURRENCY: '200' }),
+    startService('agent-worker', {
+      ...common,
+      GEMINI_API_KEY: 'bench',
+      GEMINI_BASE_URL: gemini.url,
+      AGENT_CONCURRENCY: '200',
+    }),
     startService('tts-worker', { ...common, EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none', TTS_CONCURRENCY: '200' }),
   ]);
   return {
@@ -117,7 +127,8 @@ class Learner {
   }
 }
 
-const isReplyWithAudio = (f: { type: string; data: Record<string, unknown> }) => f.type === 'reply' && typeof f.data.audio_base64 === 'string';
+const isReplyWithAudio = (f: { type: string; data: Record<string, unknown> }) =>
+  f.type === 'reply' && typeof f.data.audio_base64 === 'string';
 const isFirstAudio = (f: { type: string; data: Record<string, unknown> }) =>
   (f.type === 'reply' || f.type === 'reply_audio') && typeof f.data.audio_base64 === 'string';
 
@@ -153,7 +164,8 @@ async function p1p2(redisUrl: string) {
       const learner = await Learner.connect(`${system.url}/p1-learner`);
       for (let i = 0; i < 30; i++) await learner.turn(`热身 ${i}`, isReplyWithAudio); // warm up JIT and pools
       const times: number[] = [];
-      for (let i = 0; i < turns; i++) times.push(await learner.turn(process.env.P1_SAME ? "你好" : `你好 ${i}`, isReplyWithAudio));
+      for (let i = 0; i < turns; i++)
+        times.push(await learner.turn(process.env.P1_SAME ? '你好' : `你好 ${i}`, isReplyWithAudio));
       learner.close();
       await baseline.latency(50);
       const bare = await baseline.latency(turns);
@@ -172,7 +184,9 @@ async function p1p2(redisUrl: string) {
     if (wanted('P2')) {
       const users = quick ? 50 : 200;
       const seconds = quick ? 5 : 15;
-      const learners = await Promise.all(Array.from({ length: users }, (_, i) => Learner.connect(`${system.url}/p2-${i}`)));
+      const learners = await Promise.all(
+        Array.from({ length: users }, (_, i) => Learner.connect(`${system.url}/p2-${i}`)),
+      );
       const until = performance.now() + seconds * 1000;
       let sent = 0;
       let delivered = 0;
@@ -230,7 +244,9 @@ async function p3(redisUrl: string) {
   });
   try {
     const measure = async (stream: boolean) => {
-      const learner = await Learner.connect(`${system.url}/p3-${stream ? 'stream' : 'seed'}${stream ? '?stream=1' : ''}`);
+      const learner = await Learner.connect(
+        `${system.url}/p3-${stream ? 'stream' : 'seed'}${stream ? '?stream=1' : ''}`,
+      );
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         // A new text every time: the TTS cache must not help either mode.
@@ -295,7 +311,10 @@ async function p4(redisUrl: string) {
   const barePort = await freePort();
   const bare = spawn(
     process.execPath,
-    ['-e', `const { WebSocketServer } = require(${JSON.stringify(join(repoRoot, 'node_modules', 'ws'))}); new WebSocketServer({ port: ${barePort}, host: '127.0.0.1' }); console.log('up');`],
+    [
+      '-e',
+      `const { WebSocketServer } = require(${JSON.stringify(join(repoRoot, 'node_modules', 'ws'))}); new WebSocketServer({ port: ${barePort}, host: '127.0.0.1' }); console.log('up');`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve) => bare.stdout?.once('data', () => resolve()));
@@ -342,12 +361,20 @@ async function p5(redisUrl: string) {
   const { CachedSpeechSynthesizer } = await import(join(repoRoot, 'services/tts-worker/dist/speech/cache.js'));
   const { Redis } = await import('ioredis');
   const redis = new Redis(redisUrl);
-  const speech = new CachedSpeechSynthesizer(new EdgeSpeechSynthesizer({ endpoint: edge.url, timeoutMs: 5_000 }), redis, {
-    prefix: uniquePrefix('p5'),
-    ttlSeconds: 600,
-    maxBytes: 64 * 1024 * 1024,
+  const speech = new CachedSpeechSynthesizer(
+    new EdgeSpeechSynthesizer({ endpoint: edge.url, timeoutMs: 5_000 }),
+    redis,
+    {
+      prefix: uniquePrefix('p5'),
+      ttlSeconds: 600,
+      maxBytes: 64 * 1024 * 1024,
+    },
+  );
+  const request = (text: string) => ({
+    text,
+    voice: 'zh-CN-XiaoxiaoNeural',
+    prosody: { rate: '+5%', volume: '+5%', pitch: '+0Hz' },
   });
-  const request = (text: string) => ({ text, voice: 'zh-CN-XiaoxiaoNeural', prosody: { rate: '+5%', volume: '+5%', pitch: '+0Hz' } });
   const misses: number[] = [];
   const hits: number[] = [];
   try {
@@ -381,7 +408,10 @@ function report() {
   const lines = [
     '| id | what | result | baseline (same run) | target | met |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.id} | ${r.what} | ${r.result} | ${r.baseline} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : 'NO'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.id} | ${r.what} | ${r.result} | ${r.baseline} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : 'NO'} |`,
+    ),
   ];
   console.log(`\n${lines.join('\n')}\n`);
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });

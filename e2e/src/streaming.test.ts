@@ -113,6 +113,40 @@ describe('streamed replies (?stream=1)', () => {
     expect(frames.at(-1)?.data.fallback).toBe(true);
   });
 
+  it('lets a new message interrupt her: the sentences said are kept, the rest dropped, the new turn answered', async () => {
+    const client = await connect('interrupter');
+    const long = ['我们先练基本功。', '然后学一套新的剑法。', '最后还要练习轻功和内功。'];
+    gemini.enqueue({ kind: 'reply', body: { ...reply, chinese_content: long.join('') }, chunks: 16, intervalMs: 150 });
+    client.send({ action: 'chat', message: '今天练什么？' });
+    await client.next('reply_text');
+    client.send({ action: 'chat', message: '等一下！', request_id: 'second' });
+
+    const interrupted = await client.next('reply_done');
+    expect(interrupted.data.interrupted).toBe(true);
+    expect(interrupted.data.sentences).toBeGreaterThanOrEqual(1);
+    expect(interrupted.data.sentences).toBeLessThan(3);
+    expect(long.join('').startsWith(interrupted.data.chinese_content)).toBe(true);
+
+    const next = await client.next((f) => f.type === 'reply_done');
+    expect(next).toMatchObject({ request_id: 'second' });
+    expect(next.data.interrupted).toBeUndefined();
+
+    const state = await client.request({ action: 'get_state' }, 'state');
+    expect(
+      state.data.history.map((t: { user_message: string; interrupted?: boolean }) => [
+        t.user_message,
+        t.interrupted ?? false,
+      ]),
+    ).toEqual([
+      ['今天练什么？', true],
+      ['等一下！', false],
+    ]);
+    // Speech for the dropped sentences never reached her voice.
+    expect(edge.requests.map((r) => r.text)).not.toContain(long[2]);
+    const metrics = await (await fetch(`${system.probes.agent}/metrics`)).text();
+    expect(metrics).toMatch(/^xiaoyue_cancelled_turns_total\{[^}]*\} [1-9]/m);
+  });
+
   it('leaves connections without ?stream=1 with the single seed reply', async () => {
     const client = await connect('seed-client', '');
     client.send({ action: 'chat', message: '你好' });

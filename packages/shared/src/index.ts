@@ -12,4 +12,5 @@ export * from './redis.js';
 export * from './reply.js';
 export * from './reply-delivery.js';
 export * from './sulking.js';
+export * from './turn-cancel.js';
 export * from './worker-service.js';

@@ -15,6 +15,10 @@ export function redisKeys(prefix: string) {
     outboxDedupe: (userId: string, idempotencyKey: string) => `${user(userId)}:outbox-dedupe:${idempotencyKey}`,
     /** Orders a streamed turn's events (sentence audio, then the end) whatever order workers finish in. */
     turnGate: (userId: string, gate: string) => `${user(userId)}:turn-gate:${gate}`,
+    /** Set when the learner interrupted the turn; checked by an agent that has not started it yet. */
+    turnCancel: (userId: string, turnId: string) => `${user(userId)}:turn-cancel:${turnId}`,
+    /** Pub/sub channel telling agents to stop a streaming turn (message: `<userId> <turnId>`). */
+    turnCancelChannel: () => `${prefix}:turn-cancel`,
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,

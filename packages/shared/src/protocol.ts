@@ -140,6 +140,8 @@ export const HistoryTurn = z.object({
   quiz_list: z.array(QuizItem),
   sulking_level: SulkingLevel,
   fallback: z.boolean().optional(),
+  /** The learner spoke again before she finished: only the sentences already sent are kept. */
+  interrupted: z.boolean().optional(),
 });
 export type HistoryTurn = z.infer<typeof HistoryTurn>;
 
@@ -159,6 +161,7 @@ export const ReplyData = z.object({
   sulking_level: SulkingLevel,
   timestamp: z.string(),
   fallback: z.boolean().optional(),
+  interrupted: z.boolean().optional(),
 });
 export type ReplyData = z.infer<typeof ReplyData>;
 

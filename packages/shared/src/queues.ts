@@ -76,6 +76,11 @@ export const TurnDeadlineJob = z.object({
 });
 export type TurnDeadlineJob = z.infer<typeof TurnDeadlineJob>;
 
+/** A turn's speech job: the whole reply, or one sentence of a streamed reply. */
+export function ttsJobId(turnId: string, sentenceIndex?: number): string {
+  return sentenceIndex === undefined ? `${turnId}-tts` : `${turnId}-tts-${sentenceIndex}`;
+}
+
 export const queueCatalog = {
   /** Learner messages waiting for the agent worker. */
   chat: defineQueue({
@@ -91,7 +96,7 @@ export const queueCatalog = {
     name: 'tts',
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
-    jobId: (p) => (p.sentence ? `${p.turn_id}-tts-${p.sentence.index}` : `${p.turn_id}-tts`),
+    jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index),
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** What the fake does with the next request. */
 export type FakeGeminiBehaviour =
-  /** 200 with `body` as the model's text (objects are JSON-encoded); SSE splits it into `chunks`. */
-  | { kind: 'reply'; body: object | string; delayMs?: number; chunks?: number }
+  /** 200 with `body` as the model's text (objects are JSON-encoded); SSE splits it into `chunks`, `intervalMs` apart. */
+  | { kind: 'reply'; body: object | string; delayMs?: number; chunks?: number; intervalMs?: number }
   /** `{"error":{code,message,status}}` with that HTTP status, as Google's API answers. */
   | { kind: 'error'; status: number; message?: string }
   /** Accepts the request and never answers (until the client gives up). */
@@ -188,6 +188,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         let at = delayMs;
         pieces.forEach((piece, index) => {
           if (index > 0 && options.latency) at += (piece.length / 4 / options.latency.tokensPerSecond) * 1000;
+          if (index > 0 && behaviour.kind === 'reply' && behaviour.intervalMs) at += behaviour.intervalMs;
           const last = index === pieces.length - 1;
           later(at, () => {
             if (closed) return;

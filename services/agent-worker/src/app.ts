@@ -9,6 +9,7 @@ import {
   type Registry,
   redisKeys,
   registerQueueDepth,
+  type TurnCancellations,
 } from '@xiaoyue/shared';
 import { Worker } from 'bullmq';
 import { enforceTurnDeadline } from './deadline.js';
@@ -24,6 +25,8 @@ export interface AgentWorkerDeps {
   redis: Redis;
   llm: TutorLlm;
   metrics: Registry;
+  /** Lets learners interrupt streaming turns; without it they run to the end. */
+  cancellations?: TurnCancellations;
 }
 
 export interface AgentWorkers {
@@ -34,7 +37,14 @@ export interface AgentWorkers {
 }
 
 /** Builds and starts the agent's BullMQ workers (chat turns and the turn-deadline watchdog). */
-export function startAgentWorkers({ env, logger, redis, llm, metrics: registry }: AgentWorkerDeps): AgentWorkers {
+export function startAgentWorkers({
+  env,
+  logger,
+  redis,
+  llm,
+  metrics: registry,
+  cancellations,
+}: AgentWorkerDeps): AgentWorkers {
   const keys = redisKeys(env.QUEUE_PREFIX);
   const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
   const store = new ConversationStore(redis, keys, {
@@ -57,6 +67,7 @@ export function startAgentWorkers({ env, logger, redis, llm, metrics: registry }
     llmMaxAttempts: env.LLM_MAX_ATTEMPTS,
     pendingReplyTtlSeconds,
     metrics,
+    cancellations,
   };
 
   const chat = new Worker(

@@ -1,4 +1,12 @@
-import { createMetricsRegistry, redisKeys, runWorkerService } from '@xiaoyue/shared';
+import {
+  closeRedis,
+  connectRedis,
+  createMetricsRegistry,
+  createWorkerRedis,
+  redisKeys,
+  runWorkerService,
+  TurnCancellations,
+} from '@xiaoyue/shared';
 import { startAgentWorkers } from './app.js';
 import { loadAgentEnv } from './env.js';
 import { createTutorLlm } from './llm/index.js';
@@ -16,11 +24,16 @@ runWorkerService({
     // Gateways tell learners in `welcome` whether they talk to Gemini or the offline tutor.
     await redis.set(redisKeys(env.QUEUE_PREFIX).agentMode(), llm.name === 'gemini' ? 'online' : 'offline');
     const metrics = createMetricsRegistry('agent-worker');
-    const workers = startAgentWorkers({ env, logger, redis, llm, metrics });
+    const cancelSubscriber = await connectRedis(createWorkerRedis(env.REDIS_URL, 'agent-worker-cancel'));
+    const cancellations = await TurnCancellations.listen(redis, cancelSubscriber, redisKeys(env.QUEUE_PREFIX));
+    const workers = startAgentWorkers({ env, logger, redis, llm, metrics, cancellations });
     return {
       workers: [workers.chat, workers.turnDeadline],
       describe: { llm: llm.name, model: env.GEMINI_MODEL },
-      close: () => workers.close(),
+      close: async () => {
+        await workers.close();
+        await closeRedis(cancelSubscriber);
+      },
       metrics,
     };
   },

@@ -19,6 +19,11 @@ export function createAgentMetrics(registry: Registry) {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    cancelledTurns: new Counter({
+      name: 'xiaoyue_cancelled_turns_total',
+      help: 'Streaming turns interrupted by a new message from the learner',
+      registers: [registry],
+    }),
     fallbacks: new Counter({
       name: 'xiaoyue_fallback_replies_total',
       help: 'Turns answered with a fallback line (LLM failed, or the turn deadline passed)',

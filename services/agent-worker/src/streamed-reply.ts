@@ -13,6 +13,7 @@ import {
   replyEventKey,
   streamEventKey,
   successFrame,
+  ttsJobId,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
 import { toPinyin } from './pinyin.js';
@@ -103,6 +104,25 @@ export class StreamedReply {
       completesTurnId: this.job.turn_id,
     });
     return done;
+  }
+
+  /**
+   * Ends an interrupted turn: closes its gate (speech still on its way is dropped), takes queued
+   * sentence jobs off the queue, and sends `reply_done` with what was said.
+   */
+  async interrupt(data: PendingReply): Promise<void> {
+    const { job } = this;
+    await this.deps.outbox.closeGate(job.user_id, job.turn_id);
+    await Promise.all(
+      this.sentences.map((_, index) => this.deps.ttsQueue.remove(ttsJobId(job.turn_id, index)).catch(() => 0)),
+    );
+    const done: ReplyDoneData = { ...data, audio_base64: null, sentences: this.sentences.length };
+    await this.deps.outbox.append({
+      userId: job.user_id,
+      idempotencyKey: replyEventKey(job.turn_id),
+      event: successFrame('reply_done', done, job.request_id),
+      completesTurnId: job.turn_id,
+    });
   }
 
   private async start(emotion: Emotion): Promise<void> {

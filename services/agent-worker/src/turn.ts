@@ -1,6 +1,7 @@
 import {
   type AgentReply,
   type ChatJob,
+  type ConversationContext,
   type ConversationStore,
   enqueue,
   type HistoryTurn,
@@ -14,10 +15,11 @@ import {
   type RedisKeys,
   type ReplyData,
   type SulkingLevel,
+  type TurnCancellations,
 } from '@xiaoyue/shared';
 import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
-import { LlmError, parseReply, type TutorLlm } from './llm/types.js';
+import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './llm/types.js';
 import type { AgentMetrics } from './metrics.js';
 import { buildTutorPrompt } from './prompt.js';
 import { StreamedReply } from './streamed-reply.js';
@@ -32,6 +34,8 @@ export interface TurnDeps {
   logger: Logger;
   llmMaxAttempts: number;
   metrics: AgentMetrics;
+  /** Lets a learner interrupt a streaming turn by speaking again. */
+  cancellations?: TurnCancellations;
   /** How long a pending reply is kept for the deadline watchdog. */
   pendingReplyTtlSeconds: number;
 }
@@ -41,7 +45,7 @@ export function speechReserveMs(turnTimeoutMs: number): number {
   return Math.min(5_000, Math.floor(turnTimeoutMs / 4));
 }
 
-export type TurnOutcome = 'answered' | 'fallback' | 'already_answered';
+export type TurnOutcome = 'answered' | 'fallback' | 'already_answered' | 'interrupted';
 
 /**
  * One chat turn: load the conversation, ask the LLM (retrying transient failures within the
@@ -63,6 +67,26 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
   const turnTimeoutMs = job.deadline_at - job.enqueued_at;
   const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
   const streamed = job.stream ? new StreamedReply(job, deps) : undefined;
+  const interrupted =
+    streamed && deps.cancellations ? await deps.cancellations.watch(job.user_id, job.turn_id) : undefined;
+  try {
+    return await answerWith(job, deps, context, prompt, llmBudgetMs, signal, streamed, interrupted, logger);
+  } finally {
+    deps.cancellations?.unwatch(job.turn_id);
+  }
+}
+
+async function answerWith(
+  job: ChatJob,
+  deps: TurnDeps,
+  context: ConversationContext,
+  prompt: TutorPrompt,
+  llmBudgetMs: number,
+  signal: AbortSignal | undefined,
+  streamed: StreamedReply | undefined,
+  interrupted: AbortSignal | undefined,
+  logger: Logger,
+): Promise<TurnOutcome> {
   let rawChinese: string | undefined;
 
   let reply: AgentReply;
@@ -94,9 +118,15 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
         rawChinese = (JSON.parse(text) as { chinese_content?: string }).chinese_content;
         return parsed;
       },
-      { budgetMs: llmBudgetMs, jobSignal: signal, logger, canRetry: () => (streamed?.sentenceCount ?? 0) === 0 },
+      {
+        budgetMs: llmBudgetMs,
+        jobSignal: signal && interrupted ? AbortSignal.any([signal, interrupted]) : (signal ?? interrupted),
+        logger,
+        canRetry: () => (streamed?.sentenceCount ?? 0) === 0,
+      },
     );
   } catch (error) {
+    if (streamed && interrupted?.aborted) return endInterrupted(job, deps, context, streamed);
     const salvaged = streamed?.salvage();
     logger.warn(
       { err: describe(error) },
@@ -134,6 +164,39 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
     });
   }
   return fallback ? 'fallback' : 'answered';
+}
+
+/**
+ * The learner spoke again while she was still talking: keep the sentences already sent (history
+ * marks the turn interrupted), drop the speech still queued, and end the turn so the next begins.
+ */
+async function endInterrupted(
+  job: ChatJob,
+  deps: TurnDeps,
+  context: ConversationContext,
+  streamed: StreamedReply,
+): Promise<TurnOutcome> {
+  deps.metrics.cancelledTurns.inc();
+  const said = streamed.salvage();
+  const data: PendingReply = {
+    ...replyDataFrom(
+      job.turn_id,
+      said ?? {
+        ...fallbackReply(job.turn_id, context.sulkingLevel),
+        chinese_content: '',
+        pinyin: '',
+        vietnamese_display: '',
+      },
+      context.sulkingLevel,
+      false,
+    ),
+    thought: 'interrupted by the learner',
+    interrupted: true,
+  };
+  if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
+  await commitTurn(deps, job, data);
+  await streamed.interrupt(data);
+  return 'interrupted';
 }
 
 export type PendingReply = Omit<ReplyData, 'audio_base64' | 'audio_error'>;
@@ -180,6 +243,7 @@ export async function commitTurn(
     quiz_list: data.quiz_list,
     sulking_level: data.sulking_level,
     ...(data.fallback ? { fallback: true } : {}),
+    ...(data.interrupted ? { interrupted: true } : {}),
   };
   await Promise.all([
     deps.store.commitTurn(job.user_id, turn, data.sulking_level),

@@ -11,6 +11,7 @@ import {
   type Registry,
   redisKeys,
   registerQueueDepth,
+  requestTurnCancel,
   UserId,
 } from '@xiaoyue/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -90,6 +91,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
     agentMode: () => redis.get(keys.agentMode()),
     metrics,
+    interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
   };
 
   /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */

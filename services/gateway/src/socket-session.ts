@@ -28,7 +28,12 @@ export interface SessionDeps {
   /** `online` or `offline` (practice tutor), as the agent pool announced it; null if unknown. */
   agentMode: () => Promise<string | null>;
   metrics?: GatewayMetrics;
+  /** Asks the agents to stop a streaming turn (the learner spoke again). */
+  interruptTurn: (userId: string, turnId: string) => Promise<void>;
 }
+
+/** How long a message that interrupted a streaming turn waits for that turn to end. */
+const INTERRUPT_WAIT_MS = 5_000;
 
 /** The type of an outbox payload, read from its first bytes (`{"seq":N,"type":"…"`). */
 const EVENT_TYPE = /^\{"seq":\d+,"type":"([a-z_]+)"/;
@@ -53,6 +58,8 @@ export class SocketSession implements FeedListener {
   private unsubscribe: (() => Promise<void>) | undefined;
   private frames: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A message that interrupted a streaming turn, sent as soon as that turn has ended. */
+  private afterInterrupt: { frame: ClientFrame; timer: NodeJS.Timeout } | undefined;
   /** This socket's turn in flight, timed from the learner's message to her first audio and end. */
   private turnTimer: { startedAt: number; heardAudio: boolean } | undefined;
 
@@ -86,6 +93,7 @@ export class SocketSession implements FeedListener {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.afterInterrupt?.timer);
     this.pendingLive = [];
     void this.unsubscribe?.().catch(() => {});
   }
@@ -165,13 +173,19 @@ export class SocketSession implements FeedListener {
     for (const payload of pending) this.onEvent(payload);
   }
 
-  /** Sends an outbox event and times the learner's turn by it. */
+  /** Sends an outbox event, times the learner's turn by it, and starts a turn waiting on its end. */
   private deliver(payload: string): void {
     this.sendRaw(payload);
+    const type = EVENT_TYPE.exec(payload)?.[1];
+    if (this.afterInterrupt && (type === 'reply' || type === 'reply_done')) {
+      const { frame, timer } = this.afterInterrupt;
+      clearTimeout(timer);
+      this.afterInterrupt = undefined;
+      this.frames = this.frames.then(() => this.handleAction(frame).catch((error) => this.failed(frame, error)));
+    }
     const timer = this.turnTimer;
     const metrics = this.deps.metrics;
     if (!timer || !metrics) return;
-    const type = EVENT_TYPE.exec(payload)?.[1];
     const seconds = (performance.now() - timer.startedAt) / 1000;
     const mode = this.stream ? 'stream' : 'seed';
     if ((type === 'reply' || type === 'reply_audio') && !timer.heardAudio && !payload.includes('"audio_base64":null')) {
@@ -215,16 +229,16 @@ export class SocketSession implements FeedListener {
       this.sendError(parsed.error);
       return;
     }
-    try {
-      await this.handleAction(parsed.frame);
-    } catch (error) {
-      this.logger.error({ err: error, action: parsed.frame.action }, 'action failed');
-      this.sendError({
-        code: 'unavailable',
-        message: 'XiaoYue cannot reach her memory right now; nothing was changed, please try again',
-        request_id: parsed.frame.request_id,
-      });
-    }
+    await this.handleAction(parsed.frame).catch((error) => this.failed(parsed.frame, error));
+  }
+
+  private failed(frame: ClientFrame, error: unknown): void {
+    this.logger.error({ err: error, action: frame.action }, 'action failed');
+    this.sendError({
+      code: 'unavailable',
+      message: 'XiaoYue cannot reach her memory right now; nothing was changed, please try again',
+      request_id: frame.request_id,
+    });
   }
 
   private async handleAction(frame: ClientFrame): Promise<void> {
@@ -239,12 +253,22 @@ export class SocketSession implements FeedListener {
           requestId,
           stream: this.stream,
         });
+        if (started.kind === 'busy' && this.stream && started.activeTurnId) {
+          // Streaming: a new message interrupts her; it goes out once that turn has ended.
+          if (this.afterInterrupt) {
+            clearTimeout(this.afterInterrupt.timer);
+            this.sendBusy(this.afterInterrupt.frame.request_id);
+          }
+          const timer = setTimeout(() => {
+            this.afterInterrupt = undefined;
+            this.sendBusy(requestId);
+          }, INTERRUPT_WAIT_MS);
+          this.afterInterrupt = { frame, timer };
+          await this.deps.interruptTurn(this.userId, started.activeTurnId);
+          return;
+        }
         if (started.kind === 'busy') {
-          this.sendError({
-            code: 'busy',
-            message: 'XiaoYue is still answering your previous message; send this one after her reply',
-            request_id: requestId,
-          });
+          this.sendBusy(requestId);
           return;
         }
         this.turnTimer = { startedAt: performance.now(), heardAudio: false };
@@ -263,6 +287,14 @@ export class SocketSession implements FeedListener {
         this.send(successFrame('sulking_set', await store.setSulkingLevel(this.userId, frame.level), requestId));
         return;
     }
+  }
+
+  private sendBusy(requestId: string | undefined): void {
+    this.sendError({
+      code: 'busy',
+      message: 'XiaoYue is still answering your previous message; send this one after her reply',
+      request_id: requestId,
+    });
   }
 
   private sendError(error: ProtocolError): void {

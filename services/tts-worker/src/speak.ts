@@ -24,7 +24,7 @@ export interface SpeakDeps {
 /** Margin kept before the turn deadline so the reply itself is not late. */
 const DELIVERY_MARGIN_MS = 250;
 
-export type SpeakOutcome = 'with_audio' | 'without_audio' | 'duplicate' | 'parked';
+export type SpeakOutcome = 'with_audio' | 'without_audio' | 'duplicate' | 'parked' | 'dropped';
 
 interface Speech {
   audio_base64: string | null;
@@ -38,6 +38,8 @@ interface Speech {
  * and the reason in `audio_error`.
  */
 export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promise<SpeakOutcome> {
+  // A sentence of a turn the learner interrupted (or the watchdog ended) is not spoken at all.
+  if (job.sentence && (await deps.outbox.gateState(job.user_id, job.turn_id)).closed) return 'dropped';
   const speech = await speak(job, deps, signal);
   const { audio_base64, audio_error } = speech;
   const audio = audio_error === undefined ? { audio_base64 } : { audio_base64, audio_error };
