@@ -62,7 +62,18 @@ async function startSystem(
     ...env,
   };
   const services = await Promise.all([
-    startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }, { readyTimeoutMs: 30_000 }),
+    startService(
+      'gateway',
+      {
+        ...common,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AUTH_MODE: 'dev',
+        RATE_LIMIT_PER_MINUTE: '100000',
+        RATE_LIMIT_BURST: '1000',
+      },
+      { readyTimeoutMs: 30_000 },
+    ),
     startService('agent-worker', {
       ...common,
       GEMINI_API_KEY: 'bench',
@@ -332,6 +343,7 @@ async function p4(redisUrl: string) {
     QUEUE_PREFIX: uniquePrefix('p4'),
     PORT: String(port),
     HOST: '127.0.0.1',
+    AUTH_MODE: 'dev',
   });
   await new Promise((r) => setTimeout(r, 500));
   const before = rssMb(gateway.process.pid);

@@ -27,21 +27,39 @@ export interface SystemOptions {
   /** The Edge fake to use; without one the TTS workers speak with espeak-ng. */
   edge?: FakeEdgeTts;
   env?: Record<string, string>;
+  /** Extra variables for the gateway only (auth, limits). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /** The three services as real processes, wired to one Redis and to the local cloud fakes (or offline providers). */
-export async function startSystem({ redisUrl, gemini, edge, env = {} }: SystemOptions): Promise<RunningSystem> {
+export async function startSystem({
+  redisUrl,
+  gemini,
+  edge,
+  env = {},
+  gatewayEnv = {},
+}: SystemOptions): Promise<RunningSystem> {
   const prefix = uniquePrefix('e2e');
   const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
   const [gateway, agent, tts] = await Promise.all([
-    startService('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1' }),
+    startService('gateway', {
+      ...common,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AUTH_MODE: 'dev',
+      ALLOW_DEBUG_ACTIONS: 'true',
+      RATE_LIMIT_PER_MINUTE: '6000',
+      RATE_LIMIT_BURST: '100',
+      ...gatewayEnv,
+    }),
     startService('agent-worker', {
       ...common,
       ...(gemini ? { GEMINI_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url } : { LLM_PROVIDER: 'offline' }),
       LLM_TIMEOUT_MS: '1500',
       LLM_MAX_ATTEMPTS: '3',
       HEALTH_PORT: String(agentHealthPort),
+      ...env,
     }),
     startService('tts-worker', {
       ...common,

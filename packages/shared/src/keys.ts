@@ -19,6 +19,10 @@ export function redisKeys(prefix: string) {
     turnCancel: (userId: string, turnId: string) => `${user(userId)}:turn-cancel:${turnId}`,
     /** Pub/sub channel telling agents to stop a streaming turn (message: `<userId> <turnId>`). */
     turnCancelChannel: () => `${prefix}:turn-cancel`,
+    /** Token bucket of the learner's actions (shared by every gateway). */
+    rateBucket: (userId: string) => `${user(userId)}:rate`,
+    /** The learner's open sockets on every gateway (sorted set scored by lease end). */
+    sockets: (userId: string) => `${user(userId)}:sockets`,
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,

@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'message_too_long',
   'frame_too_large',
   'busy',
+  'rate_limited',
+  'forbidden',
   'unavailable',
   'internal_error',
 ] as const;

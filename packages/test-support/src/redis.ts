@@ -69,6 +69,8 @@ export interface RedisServerOptions {
   /** Keep an append-only file in `dir` (for restart tests); default: nothing on disk. */
   appendOnly?: boolean;
   dir?: string;
+  /** requirepass: the URL then carries it (redis://:password@…). */
+  password?: string;
 }
 
 /** Starts `redis-server` as a child process and resolves once it accepts connections. */
@@ -80,6 +82,7 @@ export async function spawnRedisServer(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'xiaoyue-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
+  if (options.password) args.push('--requirepass', options.password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
@@ -111,5 +114,6 @@ export async function spawnRedisServer(
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', () => child.kill('SIGKILL'));
-  return { url: `redis://127.0.0.1:${port}`, source: 'redis-server', port, process: child, stop };
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  return { url: `redis://${auth}127.0.0.1:${port}`, source: 'redis-server', port, process: child, stop };
 }

@@ -32,8 +32,11 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  static async connect(
+    url: string,
+    options: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<TestClient> {
+    const socket = new WebSocket(url, options.protocols, { headers: options.headers });
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

@@ -11,6 +11,7 @@ import {
 } from '@xiaoyue/shared';
 import { startTestRedis, TestClient, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import type { Queue } from 'bullmq';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from './app.js';
 import { loadGatewayEnv } from './env.js';
@@ -33,7 +34,17 @@ afterAll(async () => {
 
 /** A gateway in-process on a random port, with its own queue prefix. */
 async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, string> = {}) {
-  const config = loadGatewayEnv({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadGatewayEnv({
+    REDIS_URL: server.url,
+    QUEUE_PREFIX: prefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'dev',
+    ALLOW_DEBUG_ACTIONS: 'true',
+    RATE_LIMIT_PER_MINUTE: '6000',
+    RATE_LIMIT_BURST: '100',
+    ...env,
+  });
   const logger = createLogger('gateway-test', 'silent');
   const redis = await connectRedis(createProducerRedis(server.url, 'gw'));
   const subscriber = await connectRedis(createWorkerRedis(server.url, 'gw-sub'));
@@ -57,8 +68,8 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
     gateway,
     queues,
     outbox,
-    connect: async (path: string) => {
-      const client = await TestClient.connect(`ws://127.0.0.1:${port}${path}`);
+    connect: async (path: string, options?: Parameters<typeof TestClient.connect>[1]) => {
+      const client = await TestClient.connect(`ws://127.0.0.1:${port}${path}`, options);
       cleanups.push(() => client.close());
       return client;
     },
@@ -198,5 +209,106 @@ describe('gateway', () => {
     await good.next('welcome');
     gateway.drain();
     expect((await good.closed).code).toBe(1012);
+  });
+
+  describe('who may connect, and how much', () => {
+    const secret = 'a-test-secret-that-is-long-enough-1234';
+    const token = (sub: string, expiresIn = '5m', key = secret) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(new TextEncoder().encode(key));
+    const jwtEnv = { AUTH_MODE: 'jwt', JWT_SECRET: secret };
+
+    it('refuses to start in jwt mode without a secret, naming the variable', () => {
+      expect(() => loadGatewayEnv({ REDIS_URL: server.url })).toThrow(/JWT_SECRET: required when AUTH_MODE=jwt/);
+    });
+
+    it('needs a valid token whose subject is the path user (1008 otherwise)', async () => {
+      const { connect } = await startGateway(undefined, jwtEnv);
+      const refusals = [
+        ['/ws/chat/ana', 'a token is required (?token= or Sec-WebSocket-Protocol: bearer, <token>)'],
+        ['/ws/chat/ana?token=garbage', 'the token is not valid'],
+        [
+          `/ws/chat/ana?token=${await token('ana', '5m', 'another-secret-that-is-long-enough-99')}`,
+          'the token is not valid',
+        ],
+        [`/ws/chat/ana?token=${await token('bob')}`, 'the token is for another user'],
+        [`/ws/chat/ana?token=${await token('ana', '-1m')}`, 'the token has expired'],
+      ];
+      for (const [path, reason] of refusals) {
+        const client = await connect(path as string);
+        expect(await client.closed).toEqual({ code: 1008, reason });
+      }
+      const viaQuery = await connect(`/ws/chat/ana?token=${await token('ana')}`);
+      expect((await viaQuery.next('welcome')).data.user_id).toBe('ana');
+      const viaProtocol = await connect('/ws/chat/ana', { protocols: ['bearer', await token('ana')] });
+      expect((await viaProtocol.next('welcome')).data.user_id).toBe('ana');
+      expect(viaProtocol.socket.protocol).toBe('bearer');
+    });
+
+    it('lets only allowed browser origins in', async () => {
+      const { connect } = await startGateway(undefined, {
+        ALLOWED_ORIGINS: 'https://xiaoyue.example, http://localhost:8000',
+      });
+      expect((await (await connect('/ws/chat/o', { headers: { origin: 'https://evil.example' } })).closed).code).toBe(
+        1008,
+      );
+      await (await connect('/ws/chat/o', { headers: { origin: 'https://xiaoyue.example' } })).next('welcome');
+      await (await connect('/ws/chat/o')).next('welcome'); // not a browser
+    });
+
+    it('answers debug actions only when they are allowed', async () => {
+      const { connect } = await startGateway(undefined, { ALLOW_DEBUG_ACTIONS: 'false' });
+      const client = await connect('/ws/chat/debug');
+      await client.next('welcome');
+      expect((await client.request({ action: 'set_sulking', level: 3 }, 'sulking_set')).data.code).toBe('forbidden');
+      expect((await client.request({ action: 'get_state' }, 'state')).data.sulking_level).toBe(0);
+    });
+
+    it('rate-limits a learner across gateways', async () => {
+      const prefix = uniquePrefix('gw');
+      const limits = { RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_BURST: '3' };
+      const [a, b] = [await startGateway(prefix, limits), await startGateway(prefix, limits)];
+      const one = await a.connect('/ws/chat/fast');
+      const two = await b.connect('/ws/chat/fast');
+      await Promise.all([one.next('welcome'), two.next('welcome')]);
+      const answers = [];
+      for (const client of [one, two, one, two])
+        answers.push((await client.request({ action: 'get_state' }, 'state')).type);
+      expect(answers).toEqual(['state', 'state', 'state', 'error']);
+      expect(two.frames.at(-1)?.data).toMatchObject({
+        code: 'rate_limited',
+        message: expect.stringMatching(/try again in \d+ s/),
+      });
+      // Another learner is not affected.
+      const other = await a.connect('/ws/chat/slow');
+      await other.next('welcome');
+      expect((await other.request({ action: 'get_state' }, 'state')).type).toBe('state');
+    });
+
+    it('caps the open sockets of a learner across gateways', async () => {
+      const prefix = uniquePrefix('gw');
+      const [a, b] = [
+        await startGateway(prefix, { MAX_SOCKETS_PER_USER: '2' }),
+        await startGateway(prefix, { MAX_SOCKETS_PER_USER: '2' }),
+      ];
+      const first = await a.connect('/ws/chat/many');
+      await first.next('welcome');
+      await (await b.connect('/ws/chat/many')).next('welcome');
+      const third = await b.connect('/ws/chat/many');
+      expect(await third.closed).toEqual({ code: 1008, reason: 'too many open connections (at most 2)' });
+      first.close();
+      await first.closed;
+      await expect
+        .poll(async () => {
+          const again = await a.connect('/ws/chat/many');
+          const frame = await again.next(() => true, 1_000).catch(() => undefined);
+          return frame?.type;
+        })
+        .toBe('welcome');
+    });
   });
 });

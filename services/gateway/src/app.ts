@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import websocket from '@fastify/websocket';
 import {
@@ -16,8 +17,10 @@ import {
 } from '@xiaoyue/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
+import { createAuthenticator, tokenFrom } from './auth.js';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
+import { LearnerLimits, SOCKET_LEASE_MS } from './limits.js';
 import { createGatewayMetrics } from './metrics.js';
 import { CloseCode, SocketSession } from './socket-session.js';
 import { TurnStarter } from './turns.js';
@@ -56,7 +59,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
-  const sockets = new Set<WebSocket>();
+  /** Open sockets, with the lease each holds on its learner's socket cap. */
+  const sockets = new Map<WebSocket, { userId: string; socketId: string }>();
   let draining = false;
   const registry = deps.metrics ?? createMetricsRegistry('gateway');
   const metrics = createGatewayMetrics(registry, () => sockets.size);
@@ -68,7 +72,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   });
-  await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD_BYTES } });
+  await app.register(websocket, {
+    options: {
+      maxPayload: HARD_MAX_PAYLOAD_BYTES,
+      // Browsers cannot set headers: a token may come as `Sec-WebSocket-Protocol: bearer, <token>`.
+      handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
+    },
+  });
 
   // The web client: one self-contained page, read once.
   const page = await readFile(new URL('../public/index.html', import.meta.url));
@@ -81,6 +91,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', draining });
   });
 
+  const authenticate = createAuthenticator(env);
+  const learnerLimits = new LearnerLimits(redis, keys, {
+    perMinute: env.RATE_LIMIT_PER_MINUTE,
+    burst: env.RATE_LIMIT_BURST,
+    maxSockets: env.MAX_SOCKETS_PER_USER,
+  });
+  const leaseRenewal = setInterval(
+    () => void learnerLimits.renewSockets([...sockets.values()]).catch(() => {}),
+    SOCKET_LEASE_MS / 3,
+  );
+  leaseRenewal.unref();
+  app.addHook('onClose', async () => clearInterval(leaseRenewal));
+
   const sessionDeps = {
     feed,
     outbox,
@@ -92,17 +115,20 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     agentMode: () => redis.get(keys.agentMode()),
     metrics,
     interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
+    allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
+    takeAction: (userId: string) => learnerLimits.takeAction(userId),
   };
 
   /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */
-  function serve(socket: WebSocket, userId: string, options: ConnectOptions): void {
+  function serve(socket: WebSocket, userId: string, socketId: string, options: ConnectOptions): void {
     const session = new SocketSession(userId, socket, sessionDeps, options.stream);
-    sockets.add(socket);
+    sockets.set(socket, { userId, socketId });
     // Listen before the async open so that no early frame is lost; the session queues them.
     socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
     socket.on('close', () => {
       sockets.delete(socket);
       session.close();
+      void learnerLimits.releaseSocket(userId, socketId).catch(() => {});
     });
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
     if (options.lastSeq === 'invalid') {
@@ -122,24 +148,63 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   // One wildcard route, so that every malformed user id gets the protocol's 1008, not a 404.
-  app.get('/ws/chat/*', { websocket: true }, (socket, request) => {
-    const rawId = decodeURIComponentSafe(((request.params as { '*': string })['*'] ?? '').replace(/\/$/, ''));
-    const userId = UserId.safeParse(rawId);
-    if (!userId.success || draining) {
-      socket.close(
-        draining ? CloseCode.restarting : CloseCode.policy,
-        draining ? 'gateway restarting' : 'user_id must be 1-64 of A-Z a-z 0-9 _ -',
-      );
-      return;
+  // Who may connect is decided before the upgrade (preValidation); a refusal is then a 1008 close.
+  app.get(
+    '/ws/chat/*',
+    {
+      websocket: true,
+      preValidation: async (request) => {
+        const admission = await admit(
+          request.params as Record<string, string>,
+          request.query as Record<string, unknown>,
+          request.headers,
+        );
+        (request as { admission?: Admission }).admission = admission;
+      },
+    },
+    (socket, request) => {
+      const admission = (request as { admission?: Admission }).admission;
+      if (!admission || 'refuse' in admission) {
+        socket.close(admission?.refuse.code ?? CloseCode.policy, admission?.refuse.reason ?? 'refused');
+        return;
+      }
+      serve(socket, admission.userId, admission.socketId, connectOptions(request.query as Record<string, unknown>));
+    },
+  );
+
+  type Admission = { userId: string; socketId: string } | { refuse: { code: number; reason: string } };
+
+  async function admit(
+    params: Record<string, string>,
+    query: Record<string, unknown>,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<Admission> {
+    if (draining) return { refuse: { code: CloseCode.restarting, reason: 'gateway restarting' } };
+    const userId = UserId.safeParse(decodeURIComponentSafe((params['*'] ?? '').replace(/\/$/, '')));
+    if (!userId.success)
+      return { refuse: { code: CloseCode.policy, reason: 'user_id must be 1-64 of A-Z a-z 0-9 _ -' } };
+    const origin = typeof headers.origin === 'string' ? headers.origin : undefined;
+    if (origin && env.ALLOWED_ORIGINS && !env.ALLOWED_ORIGINS.includes(origin)) {
+      return { refuse: { code: CloseCode.policy, reason: 'origin not allowed' } };
     }
-    serve(socket, userId.data, connectOptions(request.query as Record<string, unknown>));
-  });
+    const protocol = headers['sec-websocket-protocol'];
+    const auth = await authenticate(userId.data, tokenFrom(query, typeof protocol === 'string' ? protocol : undefined));
+    if (!auth.ok) return { refuse: { code: CloseCode.policy, reason: auth.reason } };
+    const socketId = randomUUID();
+    if (!(await learnerLimits.claimSocket(auth.userId, socketId))) {
+      return {
+        refuse: { code: CloseCode.policy, reason: `too many open connections (at most ${env.MAX_SOCKETS_PER_USER})` },
+      };
+    }
+    return { userId: auth.userId, socketId };
+  }
 
   return {
     app,
     drain() {
       draining = true;
-      for (const socket of sockets) socket.close(CloseCode.restarting, 'gateway restarting; reconnect with last_seq');
+      for (const socket of sockets.keys())
+        socket.close(CloseCode.restarting, 'gateway restarting; reconnect with last_seq');
     },
     socketCount: () => sockets.size,
   };

@@ -1,9 +1,8 @@
 // `pnpm check redis`: can XiaoYue use the Redis at REDIS_URL, and is it set up to keep data?
-import { closeRedis, connectRedis, createProducerRedis, describeRedisUrl } from '@xiaoyue/shared';
-import { loadGatewayEnv } from './env.js';
+import { closeRedis, commonEnv, connectRedis, createProducerRedis, describeRedisUrl, parseEnv } from '@xiaoyue/shared';
 
 async function checkRedis(): Promise<boolean> {
-  const env = loadGatewayEnv();
+  const env = parseEnv(commonEnv);
   const where = describeRedisUrl(env.REDIS_URL);
   const redis = createProducerRedis(env.REDIS_URL, 'check', { retryStrategy: () => null });
   let lastError = '';

@@ -1,4 +1,4 @@
-import { commonEnv, envKit, parseEnv } from '@xiaoyue/shared';
+import { commonEnv, EnvError, envKit, parseEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
 export const gatewayEnvSchema = commonEnv.extend({
@@ -10,7 +10,40 @@ export const gatewayEnvSchema = commonEnv.extend({
   MAX_MESSAGE_CHARS: envKit.int(1, 10_000).default(500),
   /** A socket whose unsent data passes this is closed with 1013 (it can resume with last_seq). */
   MAX_SOCKET_BUFFER_BYTES: envKit.int(65_536, 512 * 1_048_576).default(8 * 1_048_576),
+  /** `jwt`: every socket needs a token. `dev`: anonymous learners (local runs only; logs a warning). */
+  AUTH_MODE: z.enum(['jwt', 'dev']).default('jwt'),
+  /** HS256 secret for tokens (at least 32 characters), or… */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** …a JWKS URL for asymmetric tokens (RS256/ES256/EdDSA). */
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  /** Browser origins allowed to connect (comma-separated); unset: any. Clients without Origin are not browsers. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  /** `set_sulking` and other testing aids. */
+  ALLOW_DEBUG_ACTIONS: envKit.bool.default(false),
+  /** Per learner, across all gateways: actions per minute, and how many may come at once. */
+  RATE_LIMIT_PER_MINUTE: envKit.int(1, 100_000).default(60),
+  RATE_LIMIT_BURST: envKit.int(1, 10_000).default(10),
+  /** Open sockets per learner, across all gateways. */
+  MAX_SOCKETS_PER_USER: envKit.int(1, 1_000).default(5),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
-export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env) => parseEnv(gatewayEnvSchema, source);
+export function loadGatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const env = parseEnv(gatewayEnvSchema, source);
+  if (env.AUTH_MODE === 'jwt' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    throw new EnvError(
+      'Invalid environment configuration:\n  JWT_SECRET: required when AUTH_MODE=jwt (or set JWT_JWKS_URL; AUTH_MODE=dev allows anonymous learners for local runs)',
+    );
+  }
+  return env;
+}

@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   for (const queue of Object.values(queues))
     queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
 
+  if (env.AUTH_MODE === 'dev') {
+    logger.warn('AUTH_MODE=dev: anonymous learners are accepted; never run a public gateway like this');
+  }
   const gateway = await buildGateway({ env, logger, redis, subscriber, queues });
   await gateway.app.listen({ port: env.PORT, host: env.HOST });
   logger.info({ redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX }, 'gateway ready');

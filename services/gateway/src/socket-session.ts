@@ -30,7 +30,13 @@ export interface SessionDeps {
   metrics?: GatewayMetrics;
   /** Asks the agents to stop a streaming turn (the learner spoke again). */
   interruptTurn: (userId: string, turnId: string) => Promise<void>;
+  /** `set_sulking` and other testing aids are answered only when true. */
+  allowDebugActions: boolean;
+  /** Takes one action from the learner's rate budget. */
+  takeAction: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
 }
+
+const DEBUG_ACTIONS = new Set<ClientFrame['action']>(['set_sulking']);
 
 /** How long a message that interrupted a streaming turn waits for that turn to end. */
 const INTERRUPT_WAIT_MS = 5_000;
@@ -229,7 +235,30 @@ export class SocketSession implements FeedListener {
       this.sendError(parsed.error);
       return;
     }
-    await this.handleAction(parsed.frame).catch((error) => this.failed(parsed.frame, error));
+    const { frame } = parsed;
+    if (DEBUG_ACTIONS.has(frame.action) && !this.deps.allowDebugActions) {
+      this.sendError({
+        code: 'forbidden',
+        message: `"${frame.action}" is a debug action and is off here (ALLOW_DEBUG_ACTIONS)`,
+        request_id: frame.request_id,
+      });
+      return;
+    }
+    try {
+      const budget = await this.deps.takeAction(this.userId);
+      if (!budget.allowed) {
+        const seconds = Math.ceil(budget.retryAfterMs / 1000);
+        this.sendError({
+          code: 'rate_limited',
+          message: `Too many messages; try again in ${seconds} s`,
+          request_id: frame.request_id,
+        });
+        return;
+      }
+      await this.handleAction(frame);
+    } catch (error) {
+      this.failed(frame, error);
+    }
   }
 
   private failed(frame: ClientFrame, error: unknown): void {

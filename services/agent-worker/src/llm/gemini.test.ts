@@ -77,6 +77,13 @@ describe('GeminiTutorLlm against a local Gemini REST server', () => {
     expect(error.message).not.toContain('secret-key');
   });
 
+  it('never repeats the API key in an error, even when the server quotes it', async () => {
+    fake.enqueue({ kind: 'error', status: 400, message: 'API key secret-key not valid' });
+    const error = await failure(llm().generateReply(prompt, new AbortController().signal));
+    expect(error.message).toContain('[redacted]');
+    expect(error.message).not.toContain('secret-key');
+  });
+
   it('times out a silent server within its timeout', async () => {
     fake.enqueue({ kind: 'hang' });
     const started = Date.now();

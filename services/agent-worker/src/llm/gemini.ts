@@ -69,11 +69,13 @@ export class GeminiTutorLlm implements TutorLlm {
       });
       text = response.text;
     } catch (error) {
-      throw classify(error, {
-        callerAborted: signal.aborted,
-        timedOut: timeout.aborted,
-        timeoutMs: this.options.timeoutMs,
-      });
+      throw this.redacted(
+        classify(error, {
+          callerAborted: signal.aborted,
+          timedOut: timeout.aborted,
+          timeoutMs: this.options.timeoutMs,
+        }),
+      );
     }
     return parseReply(text);
   }
@@ -93,8 +95,14 @@ export class GeminiTutorLlm implements TutorLlm {
         if (text) yield text;
       }
     } catch (error) {
-      throw classify(error, { ...context, callerAborted: signal.aborted, timedOut: timeout.aborted });
+      throw this.redacted(classify(error, { ...context, callerAborted: signal.aborted, timedOut: timeout.aborted }));
     }
+  }
+
+  /** An error message may quote the request (proxies and some API errors do): never let the key out. */
+  private redacted(error: LlmError): LlmError {
+    if (!this.options.apiKey || !error.message.includes(this.options.apiKey)) return error;
+    return new LlmError(error.message.replaceAll(this.options.apiKey, '[redacted]'), error.kind, error.status);
   }
 
   private config(prompt: TutorPrompt) {
