@@ -1,42 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type FakeEdgeTts,
-  type FakeGemini,
-  fakeAudioFor,
-  startFakeEdgeTts,
-  startFakeGemini,
-  startTestRedis,
-  type TestClient,
-  type TestRedis,
-} from '@xiaoyue/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from './system.js';
+import { fakeAudioFor } from '@xiaoyue/test-support';
+import { describe, expect, it } from 'vitest';
+import { useSystemWithFakes } from './system.js';
 
-let redis: TestRedis;
-let gemini: FakeGemini;
-let edge: FakeEdgeTts;
-let system: RunningSystem;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
-  system = await startSystem({ redisUrl: redis.url, gemini, edge });
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  gemini.reset();
-  edge.reset();
-});
-afterAll(async () => {
-  await system?.stop();
-  await Promise.all([gemini?.close(), edge?.close()]);
-  await redis?.stop();
-});
+const env = useSystemWithFakes();
 
 async function connect(userId = `learner-${randomUUID().slice(0, 8)}`, query = '') {
-  const client = await system.connect(userId, query);
-  clients.push(client);
-  return client;
+  return env.connect(userId, query);
 }
 
 function tutorReply(chinese: string, extra: Record<string, unknown> = {}) {
@@ -62,7 +32,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
       data: { user_id: 'first-learner', sulking_level: 0, history_length: 0, last_seq: 0, mode: 'online' },
     });
 
-    gemini.enqueue({ kind: 'reply', body: tutorReply('师兄好！很高兴见到你！') });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('师兄好！很高兴见到你！') });
     client.send({ action: 'chat', message: '你好', request_id: 'r-1' });
     const typing = await client.next('typing');
     expect(typing).toMatchObject({ status: 'success', request_id: 'r-1', data: { is_typing: true } });
@@ -87,26 +57,26 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     expect(new Date(reply.data.timestamp).toISOString()).toBe(reply.data.timestamp);
     expect(reply.data.fallback).toBeUndefined();
     // Her happy voice: the seed's preset reached Edge.
-    expect(edge.requests.at(-1)).toMatchObject({ text: '师兄好！很高兴见到你！', rate: '+5%', volume: '+5%' });
+    expect(env.edge.requests.at(-1)).toMatchObject({ text: '师兄好！很高兴见到你！', rate: '+5%', volume: '+5%' });
   });
 
   it("sends the first turn in the second turn's Gemini request, and keeps both in the state", async () => {
     const client = await connect();
     await client.next('welcome');
-    gemini.enqueue({ kind: 'reply', body: tutorReply('你叫什么名字？') });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('你叫什么名字？') });
     client.send({ action: 'chat', message: '我是阿明', user_role: '师弟' });
     await client.next('reply');
-    gemini.enqueue({ kind: 'reply', body: tutorReply('阿明，欢迎你！') });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('阿明，欢迎你！') });
     client.send({ action: 'chat', message: '我想学中文' });
     await client.next('reply');
 
-    const second = gemini.requests.at(-1)?.body;
+    const second = env.gemini.requests.at(-1)?.body;
     const texts = JSON.stringify(second.contents);
     expect(second.contents.map((c: { role: string }) => c.role)).toEqual(['user', 'model', 'user']);
     expect(texts).toContain('我是阿明');
     expect(texts).toContain('你叫什么名字？');
     expect(texts).toContain('我想学中文');
-    expect(JSON.stringify(gemini.requests.at(-2)?.body.systemInstruction)).toContain('师弟');
+    expect(JSON.stringify(env.gemini.requests.at(-2)?.body.systemInstruction)).toContain('师弟');
 
     const state = await client.request({ action: 'get_state' }, 'state');
     expect(state.data.history_length).toBe(2);
@@ -120,13 +90,13 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const set = await client.request({ action: 'set_sulking', level: 2 }, 'sulking_set');
     expect(set.data).toMatchObject({ sulking_level: 2 });
 
-    gemini.enqueue({ kind: 'reply', body: tutorReply('哼！', { emotion: 'sulking', user_tone: 'rude' }) });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('哼！', { emotion: 'sulking', user_tone: 'rude' }) });
     client.send({ action: 'chat', message: '你真笨' });
     const reply = await client.next('reply');
     expect(reply.data.sulking_level).toBe(3);
-    expect(JSON.stringify(gemini.requests.at(-1)?.body.systemInstruction)).toContain('2/3');
+    expect(JSON.stringify(env.gemini.requests.at(-1)?.body.systemInstruction)).toContain('2/3');
     // Sulking voice preset.
-    expect(edge.requests.at(-1)).toMatchObject({ rate: '-5%', volume: '-5%' });
+    expect(env.edge.requests.at(-1)).toMatchObject({ rate: '-5%', volume: '-5%' });
 
     const reset = await client.request({ action: 'reset' }, 'reset');
     expect(reset.data).toEqual({ sulking_level: 0, history_length: 0 });
@@ -161,7 +131,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('answers busy to a second message while the first is in flight', async () => {
     const client = await connect();
     await client.next('welcome');
-    gemini.enqueue({ kind: 'reply', body: tutorReply('好的。'), delayMs: 500 });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('好的。'), delayMs: 500 });
     client.send({ action: 'chat', message: '第一句' });
     client.send({ action: 'chat', message: '第二句', request_id: 'second' });
     await client.next('typing');
@@ -177,21 +147,21 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('answers with her fallback line when Gemini keeps failing', async () => {
     const client = await connect();
     await client.next('welcome');
-    gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 429 }, { kind: 'garbage' });
+    env.gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 429 }, { kind: 'garbage' });
     client.send({ action: 'chat', message: '你好' });
     const reply = await client.next('reply');
     expect(reply.data).toMatchObject({ fallback: true, sulking_level: 0 });
     expect(reply.data.chinese_content).toMatch(/[\u4e00-\u9fff]/);
     expect(reply.data.vietnamese_display.length).toBeGreaterThan(0);
     expect(reply.data.audio_base64).toEqual(expect.any(String));
-    expect(gemini.requests.length).toBe(3);
+    expect(env.gemini.requests.length).toBe(3);
   });
 
   it('delivers the reply without audio when speech fails', async () => {
     const client = await connect();
     await client.next('welcome');
-    gemini.enqueue({ kind: 'reply', body: tutorReply('今天练剑了吗？') });
-    edge.enqueue({ kind: 'reject', status: 403 });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('今天练剑了吗？') });
+    env.edge.enqueue({ kind: 'reject', status: 403 });
     client.send({ action: 'chat', message: '早上好' });
     const reply = await client.next('reply');
     expect(reply.data).toMatchObject({ chinese_content: '今天练剑了吗？', audio_base64: null });
@@ -201,7 +171,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('answers within the turn deadline when Gemini hangs', async () => {
     const client = await connect();
     await client.next('welcome');
-    gemini.enqueue({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
+    env.gemini.enqueue({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
     const started = Date.now();
     client.send({ action: 'chat', message: '你在吗？' });
     const reply = await client.next('reply', 12_000);
@@ -213,7 +183,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const userId = `resume-${randomUUID().slice(0, 8)}`;
     const first = await connect(userId);
     const welcome = await first.next('welcome');
-    gemini.enqueue({ kind: 'reply', body: tutorReply('你回来了！'), delayMs: 300 });
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply('你回来了！'), delayMs: 300 });
     first.send({ action: 'chat', message: '我先走了' });
     await first.next('typing');
     first.close();
@@ -233,7 +203,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   });
 
   it('answers liveness and readiness probes in every service', async () => {
-    for (const base of Object.values(system.probes)) {
+    for (const base of Object.values(env.system.probes)) {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: 'ready' });
     }
@@ -251,17 +221,17 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     /** The value of one sample, e.g. value(text, 'xiaoyue_turn_done_seconds_count', 'mode="seed"'). */
     const value = (text: string, name: string, label = '') =>
       Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const gateway = await scrape(system.probes.gateway);
+    const gateway = await scrape(env.system.probes.gateway);
     expect(value(gateway, 'xiaoyue_turn_done_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(8);
     expect(value(gateway, 'xiaoyue_turn_first_audio_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(5);
     expect(value(gateway, 'xiaoyue_client_errors_total', 'code="busy"')).toBeGreaterThanOrEqual(1);
     expect(value(gateway, 'xiaoyue_gateway_sockets')).toBeGreaterThanOrEqual(0);
-    const agent = await scrape(system.probes.agent);
+    const agent = await scrape(env.system.probes.agent);
     expect(value(agent, 'xiaoyue_llm_first_token_seconds_count', 'provider="gemini"')).toBeGreaterThanOrEqual(5);
     expect(value(agent, 'xiaoyue_fallback_replies_total', 'reason="llm_failed"')).toBeGreaterThanOrEqual(2);
     expect(value(agent, 'xiaoyue_queue_wait_seconds_count', 'queue="chat"')).toBeGreaterThanOrEqual(8);
     expect(value(agent, 'xiaoyue_queue_depth', 'queue="chat",state="wait"')).toBe(0);
-    const tts = await scrape(system.probes.tts);
+    const tts = await scrape(env.system.probes.tts);
     expect(value(tts, 'xiaoyue_tts_duration_seconds_count', 'outcome="ok"')).toBeGreaterThanOrEqual(5);
     expect(value(tts, 'xiaoyue_tts_failures_total', 'provider="edge"')).toBeGreaterThanOrEqual(1);
     expect(value(tts, 'xiaoyue_tts_cache_lookups_total', 'result="miss"')).toBeGreaterThanOrEqual(5);
@@ -270,7 +240,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('shuts every service down cleanly on SIGTERM', async () => {
     const client = await connect();
     await client.next('welcome');
-    const codes = await Promise.all([system.gateway.stop(), system.agent.stop(), system.tts.stop()]);
+    const codes = await Promise.all([env.system.gateway.stop(), env.system.agent.stop(), env.system.tts.stop()]);
     expect(codes).toEqual([0, 0, 0]);
     // The gateway told the client to reconnect elsewhere.
     expect((await client.closed).code).toBe(1012);

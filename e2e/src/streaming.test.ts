@@ -1,41 +1,11 @@
-import {
-  type FakeEdgeTts,
-  type FakeGemini,
-  type Frame,
-  fakeAudioFor,
-  startFakeEdgeTts,
-  startFakeGemini,
-  startTestRedis,
-  type TestClient,
-  type TestRedis,
-} from '@xiaoyue/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from './system.js';
+import { type Frame, fakeAudioFor, type TestClient } from '@xiaoyue/test-support';
+import { describe, expect, it } from 'vitest';
+import { useSystemWithFakes } from './system.js';
 
-let redis: TestRedis;
-let gemini: FakeGemini;
-let edge: FakeEdgeTts;
-let system: RunningSystem;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
-  system = await startSystem({ redisUrl: redis.url, gemini, edge });
-});
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  gemini.reset();
-  edge.reset();
-});
-afterAll(async () => {
-  await system?.stop();
-  await Promise.all([gemini?.close(), edge?.close()]);
-  await redis?.stop();
-});
+const env = useSystemWithFakes();
 
 async function connect(userId: string, query = '?stream=1') {
-  const client = await system.connect(userId, query);
-  clients.push(client);
+  const client = await env.connect(userId, query);
   await client.next('welcome');
   return client;
 }
@@ -65,7 +35,7 @@ async function streamedTurn(client: TestClient): Promise<Frame[]> {
 describe('streamed replies (?stream=1)', () => {
   it('sends her emotion, each sentence with pinyin and its audio, then the whole reply, in seq order', async () => {
     const client = await connect('streamer');
-    gemini.enqueue({ kind: 'reply', body: reply, chunks: 12 });
+    env.gemini.enqueue({ kind: 'reply', body: reply, chunks: 12 });
     client.send({ action: 'chat', message: '早上好', request_id: 's1' });
     const frames = await streamedTurn(client);
 
@@ -86,17 +56,17 @@ describe('streamed replies (?stream=1)', () => {
     const done = frames.at(-1);
     expect(done?.data).toMatchObject({ ...reply, sentences: 3, sulking_level: 0, audio_base64: null });
     // Every sentence was spoken with her excited voice.
-    expect(edge.requests.map((r) => r.rate)).toEqual(['+10%', '+10%', '+10%']);
+    expect(env.edge.requests.map((r) => r.rate)).toEqual(['+10%', '+10%', '+10%']);
   });
 
   it('keeps audio in sentence order when a later sentence is spoken first', async () => {
     const client = await connect('orderly');
-    edge.enqueue({ kind: 'speak', delayMs: 700 }, { kind: 'speak' }, { kind: 'speak' });
+    env.edge.enqueue({ kind: 'speak', delayMs: 700 }, { kind: 'speak' }, { kind: 'speak' });
     const fresh = ['第一句话比较慢。', '第二句很快！', '第三句也很快！'];
-    gemini.enqueue({ kind: 'reply', body: { ...reply, chinese_content: fresh.join('') }, chunks: 1 });
+    env.gemini.enqueue({ kind: 'reply', body: { ...reply, chinese_content: fresh.join('') }, chunks: 1 });
     client.send({ action: 'chat', message: '你好' });
     const frames = await streamedTurn(client);
-    expect(edge.requests.map((r) => r.text)).toEqual(fresh);
+    expect(env.edge.requests.map((r) => r.text)).toEqual(fresh);
     const audio = frames.filter((f) => f.type === 'reply_audio');
     expect(audio.map((f) => f.data.index)).toEqual([0, 1, 2]);
     expect(
@@ -106,7 +76,7 @@ describe('streamed replies (?stream=1)', () => {
 
   it('streams her fallback line when Gemini fails', async () => {
     const client = await connect('fallback-streamer');
-    gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
+    env.gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
     client.send({ action: 'chat', message: '你好' });
     const frames = await streamedTurn(client);
     expect(frames.filter((f) => f.type === 'reply_text').length).toBeGreaterThan(0);
@@ -116,7 +86,12 @@ describe('streamed replies (?stream=1)', () => {
   it('lets a new message interrupt her: the sentences said are kept, the rest dropped, the new turn answered', async () => {
     const client = await connect('interrupter');
     const long = ['我们先练基本功。', '然后学一套新的剑法。', '最后还要练习轻功和内功。'];
-    gemini.enqueue({ kind: 'reply', body: { ...reply, chinese_content: long.join('') }, chunks: 16, intervalMs: 150 });
+    env.gemini.enqueue({
+      kind: 'reply',
+      body: { ...reply, chinese_content: long.join('') },
+      chunks: 16,
+      intervalMs: 150,
+    });
     client.send({ action: 'chat', message: '今天练什么？' });
     await client.next('reply_text');
     client.send({ action: 'chat', message: '等一下！', request_id: 'second' });
@@ -142,8 +117,8 @@ describe('streamed replies (?stream=1)', () => {
       ['等一下！', false],
     ]);
     // Speech for the dropped sentences never reached her voice.
-    expect(edge.requests.map((r) => r.text)).not.toContain(long[2]);
-    const metrics = await (await fetch(`${system.probes.agent}/metrics`)).text();
+    expect(env.edge.requests.map((r) => r.text)).not.toContain(long[2]);
+    const metrics = await (await fetch(`${env.system.probes.agent}/metrics`)).text();
     expect(metrics).toMatch(/^xiaoyue_cancelled_turns_total\{[^}]*\} [1-9]/m);
   });
 

@@ -3,10 +3,15 @@ import {
   type FakeGemini,
   freePort,
   type ServiceProcess,
+  startFakeEdgeTts,
+  startFakeGemini,
   startService,
+  startTestRedis,
   TestClient,
+  type TestRedis,
   uniquePrefix,
 } from '@xiaoyue/test-support';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export interface RunningSystem {
   prefix: string;
@@ -86,4 +91,42 @@ export async function startSystem({
       await Promise.all([gateway.stop(), agent.stop(), tts.stop()]);
     },
   };
+}
+
+export interface SystemWithFakes {
+  redis: TestRedis;
+  gemini: FakeGemini;
+  edge: FakeEdgeTts;
+  system: RunningSystem;
+  /** Connects a learner; the socket is closed after the test. */
+  connect(userId: string, query?: string): Promise<TestClient>;
+}
+
+/**
+ * Registers the hooks of a test file that runs the system against the cloud fakes: one system
+ * for the file, fakes reset and sockets closed after each test. Read the fields inside tests.
+ */
+export function useSystemWithFakes(): SystemWithFakes {
+  const clients: TestClient[] = [];
+  const context = {} as SystemWithFakes;
+  beforeAll(async () => {
+    const [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
+    Object.assign(context, { redis, gemini, edge, system: await startSystem({ redisUrl: redis.url, gemini, edge }) });
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+    context.gemini.reset();
+    context.edge.reset();
+  });
+  afterAll(async () => {
+    await context.system?.stop();
+    await Promise.all([context.gemini?.close(), context.edge?.close()]);
+    await context.redis?.stop();
+  });
+  context.connect = async (userId, query = '') => {
+    const client = await context.system.connect(userId, query);
+    clients.push(client);
+    return client;
+  };
+  return context;
 }

@@ -130,19 +130,12 @@ export class Outbox {
 
   async append(request: AppendRequest): Promise<AppendResult> {
     const { userId } = request;
-    const json = JSON.stringify(request.event);
-    if (!json.startsWith('{') || json === '{}') throw new Error('outbox events must be non-empty JSON objects');
     const [appended, seq] = await this.redis.appendOutboxEvent(
       this.keys.outboxMeta(userId),
       this.keys.outboxStream(userId),
       this.keys.outboxDedupe(userId, request.idempotencyKey),
       this.keys.activeTurn(userId),
-      json,
-      String(this.options.maxEvents),
-      String(this.options.ttlSeconds),
-      this.keys.userChannel(userId),
-      randomUUID().slice(0, 8),
-      request.completesTurnId ?? '',
+      ...this.scriptArgs(request),
     );
     return { seq: Number(seq), duplicate: Number(appended) === 0 };
   }
@@ -155,24 +148,31 @@ export class Outbox {
     request: AppendRequest & { gate: string; index: number },
   ): Promise<AppendResult & { parked: boolean }> {
     const { userId } = request;
-    const json = JSON.stringify(request.event);
-    if (!json.startsWith('{') || json === '{}') throw new Error('outbox events must be non-empty JSON objects');
     const [status, seq] = await this.redis.appendOutboxEventInOrder(
       this.keys.outboxMeta(userId),
       this.keys.outboxStream(userId),
       this.keys.turnGate(userId, request.gate),
       this.keys.activeTurn(userId),
-      json,
-      String(this.options.maxEvents),
-      String(this.options.ttlSeconds),
-      this.keys.userChannel(userId),
-      randomUUID().slice(0, 8),
-      request.completesTurnId ?? '',
+      ...this.scriptArgs(request),
       String(request.index),
       request.idempotencyKey,
       this.keys.outboxDedupe(userId, ''),
     );
     return { seq: Number(seq), duplicate: Number(status) === 0, parked: Number(status) === 2 };
+  }
+
+  /** ARGV shared by both scripts: json, maxLen, ttl, channel, newEpoch, completes. */
+  private scriptArgs(request: AppendRequest): string[] {
+    const json = JSON.stringify(request.event);
+    if (!json.startsWith('{') || json === '{}') throw new Error('outbox events must be non-empty JSON objects');
+    return [
+      json,
+      String(this.options.maxEvents),
+      String(this.options.ttlSeconds),
+      this.keys.userChannel(request.userId),
+      randomUUID().slice(0, 8),
+      request.completesTurnId ?? '',
+    ];
   }
 
   /** Ends a gate early: its parked and later events are dropped (the turn was answered otherwise). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { scheduledTimers } from './timers.js';
 
 /** What the fake does with the next synthesis. */
 export type FakeEdgeBehaviour =
@@ -110,14 +111,8 @@ export async function startFakeEdgeTts(
   let fallback: FakeEdgeBehaviour = initialDefault;
   const queue: FakeEdgeBehaviour[] = [];
   const requests: FakeEdgeRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
+  const timers = scheduledTimers();
+  const later = timers.later;
 
   const http = createServer((_req, res) => res.writeHead(426).end('WebSocket only'));
   const wss = new WebSocketServer({ noServer: true });
@@ -238,8 +233,7 @@ export async function startFakeEdgeTts(
       fallback = initialDefault;
     },
     close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      timers.cancelAll();
       for (const client of wss.clients) client.terminate();
       wss.close();
       http.closeAllConnections();

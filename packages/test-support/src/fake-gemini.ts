@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { scheduledTimers } from './timers.js';
 
 /** What the fake does with the next request. */
 export type FakeGeminiBehaviour =
@@ -110,15 +111,8 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   const queue: FakeGeminiBehaviour[] = [];
   const initialDefault = options.default ?? defaultBehaviour;
   let fallback = initialDefault;
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-    return timer;
-  };
+  const timers = scheduledTimers();
+  const later = timers.later;
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -216,8 +210,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       fallback = initialDefault;
     },
     close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      timers.cancelAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
