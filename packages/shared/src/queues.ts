@@ -5,6 +5,7 @@ import {
   Queue,
   type QueueOptions,
   UnrecoverableError,
+  type WorkerOptions,
 } from 'bullmq';
 
 export type { Job, Queue };
@@ -22,8 +23,17 @@ export interface QueueDefinition<S extends z.ZodType> {
   name: string;
   payload: S;
   defaultJobOptions: JobsOptions;
+  /** Lock and stall settings for the queue's workers. */
+  workerOptions: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
   jobId: (payload: z.infer<S>) => string;
 }
+
+/**
+ * A worker that dies (kill -9, OOM, node lost) holds its job's lock for at most 10 s; stalled jobs
+ * are looked for every 5 s and handed to another worker once. Live workers renew their locks
+ * every 5 s, so long LLM calls are not mistaken for stalls.
+ */
+const SHORT_LOCKS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 };
 
 function defineQueue<S extends z.ZodType>(def: QueueDefinition<S>): QueueDefinition<S> {
   return def;
@@ -89,6 +99,7 @@ export const queueCatalog = {
     // The agent retries the LLM itself within the turn's deadline; a job retry would only
     // duplicate work, and the turn-deadline job guarantees an answer if a worker dies.
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
+    workerOptions: SHORT_LOCKS,
     jobId: (p) => p.turn_id,
   }),
   /** Replies waiting for speech. */
@@ -96,6 +107,7 @@ export const queueCatalog = {
     name: 'tts',
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
+    workerOptions: SHORT_LOCKS,
     jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index),
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
@@ -103,6 +115,7 @@ export const queueCatalog = {
     name: 'turn-deadline',
     payload: TurnDeadlineJob,
     defaultJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 }, ...keepFinished },
+    workerOptions: SHORT_LOCKS,
     jobId: (p) => `${p.turn_id}-deadline`,
   }),
 } as const;

@@ -76,7 +76,12 @@ export function startAgentWorkers({
       metrics.queueWait.observe({ queue: queueCatalog.chat.name }, (Date.now() - job.timestamp) / 1000);
       return answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal);
     },
-    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: env.AGENT_CONCURRENCY },
+    {
+      connection: redis,
+      prefix: env.QUEUE_PREFIX,
+      concurrency: env.AGENT_CONCURRENCY,
+      ...queueCatalog.chat.workerOptions,
+    },
   );
   const turnDeadline = new Worker(
     queueCatalog.turnDeadline.name,
@@ -90,7 +95,7 @@ export function startAgentWorkers({
         pendingReplyTtlSeconds,
         onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
       }),
-    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16 },
+    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16, ...queueCatalog.turnDeadline.workerOptions },
   );
   for (const worker of [chat, turnDeadline]) {
     worker.on('failed', (job, err) =>

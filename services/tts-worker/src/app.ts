@@ -55,7 +55,12 @@ export function startTtsWorker({ env, logger, redis, synthesizer, metrics: regis
       metrics.queueWait.observe({ queue: queueCatalog.tts.name }, (Date.now() - job.timestamp) / 1000);
       return speakReply(parseJobData(queueCatalog.tts, job), deps, signal);
     },
-    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: env.TTS_CONCURRENCY },
+    {
+      connection: redis,
+      prefix: env.QUEUE_PREFIX,
+      concurrency: env.TTS_CONCURRENCY,
+      ...queueCatalog.tts.workerOptions,
+    },
   );
   worker.on('failed', (job, err) => logger.error({ jobId: job?.id, err: err.message }, 'tts job failed'));
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
