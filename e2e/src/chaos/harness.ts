@@ -22,6 +22,7 @@ export class ResilientLearner {
   private gatewayIndex = 0;
   private stopped = false;
   private opened!: Promise<void>;
+  private answered: (() => void) | undefined;
 
   constructor(
     readonly userId: string,
@@ -58,6 +59,7 @@ export class ResilientLearner {
       this.lastSeq = frame.seq;
     }
     if (frame.type === 'typing') this.accepted.add(frame.data.turn_id as string);
+    if (frame.type === 'typing' || frame.type === 'error') this.answered?.();
     if (frame.type === 'reply') {
       const turn = frame.data.turn_id as string;
       this.replies.set(turn, (this.replies.get(turn) ?? 0) + 1);
@@ -65,12 +67,18 @@ export class ResilientLearner {
     if (frame.type === 'error') this.refusals.push(frame.data.code as string);
   }
 
-  /** Sends a chat once the socket is open (waiting through a reconnect). */
+  /** Sends a chat once the socket is open (waiting through a reconnect); resolves when it is answered. */
   async chat(message: string): Promise<void> {
-    for (let i = 0; i < 100 && this.socket?.readyState !== WebSocket.OPEN; i++)
+    for (let i = 0; i < 100 && this.socket?.readyState !== WebSocket.OPEN; i++) {
       await new Promise((r) => setTimeout(r, 50));
+    }
     await this.opened;
+    const answered = new Promise<void>((resolve) => {
+      this.answered = resolve;
+      setTimeout(resolve, 5_000);
+    });
     this.socket?.send(JSON.stringify({ action: 'chat', message }));
+    await answered;
   }
 
   /** Resolves once every accepted turn has its reply, or after `timeoutMs`. */
