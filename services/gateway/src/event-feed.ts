@@ -35,9 +35,16 @@ export class EventFeed {
       // gone from pub/sub, so every socket catches up from its outbox.
       if (this.wasReady) {
         this.logger.warn({ users: this.subscriptions.size }, 'event feed reconnected; gap-filling every socket');
-        for (const { listeners } of this.subscriptions.values()) {
-          for (const listener of each(listeners)) listener.onFeedInterrupted();
-        }
+        // The PING answers after the re-SUBSCRIBEs ioredis sent on this connection: from then on
+        // nothing is missed, so what a read of the outbox does not see, pub/sub will.
+        void this.subscriber
+          .ping()
+          .catch(() => undefined)
+          .then(() => {
+            for (const { listeners } of this.subscriptions.values()) {
+              for (const listener of each(listeners)) listener.onFeedInterrupted();
+            }
+          });
       }
       this.wasReady = true;
     });

@@ -38,6 +38,9 @@ export interface SessionDeps {
 
 const DEBUG_ACTIONS = new Set<ClientFrame['action']>(['set_sulking']);
 
+/** While a turn is in flight the outbox is also read this often: a safety net under pub/sub. */
+const IN_FLIGHT_CHECK_MS = 5_000;
+
 /** How long a message that interrupted a streaming turn waits for that turn to end. */
 const INTERRUPT_WAIT_MS = 5_000;
 
@@ -68,6 +71,7 @@ export class SocketSession implements FeedListener {
   private afterInterrupt: { frame: ClientFrame; timer: NodeJS.Timeout } | undefined;
   /** This socket's turn in flight, timed from the learner's message to her first audio and end. */
   private turnTimer: { startedAt: number; heardAudio: boolean } | undefined;
+  private inFlightCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly userId: string,
@@ -100,6 +104,7 @@ export class SocketSession implements FeedListener {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.afterInterrupt?.timer);
+    clearInterval(this.inFlightCheck);
     this.pendingLive = [];
     void this.unsubscribe?.().catch(() => {});
   }
@@ -179,10 +184,23 @@ export class SocketSession implements FeedListener {
     for (const payload of pending) this.onEvent(payload);
   }
 
+  /**
+   * Until the learner's turn ends, reads the outbox now and then: a reply published while this
+   * gateway's subscription was being re-established is found even if no later event reveals the gap.
+   */
+  private watchInFlight(): void {
+    clearInterval(this.inFlightCheck);
+    this.inFlightCheck = setInterval(() => {
+      if (!this.catchingUp) void this.catchUp();
+    }, IN_FLIGHT_CHECK_MS);
+    this.inFlightCheck.unref();
+  }
+
   /** Sends an outbox event, times the learner's turn by it, and starts a turn waiting on its end. */
   private deliver(payload: string): void {
     this.sendRaw(payload);
     const type = EVENT_TYPE.exec(payload)?.[1];
+    if (type === 'reply' || type === 'reply_done') clearInterval(this.inFlightCheck);
     if (this.afterInterrupt && (type === 'reply' || type === 'reply_done')) {
       const { frame, timer } = this.afterInterrupt;
       clearTimeout(timer);
@@ -301,6 +319,7 @@ export class SocketSession implements FeedListener {
           return;
         }
         this.turnTimer = { startedAt: performance.now(), heardAudio: false };
+        this.watchInFlight();
         this.send(successFrame('typing', { is_typing: true, turn_id: started.turnId }, requestId));
         return;
       }
