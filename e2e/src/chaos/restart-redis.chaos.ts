@@ -54,7 +54,14 @@ it('R3: restart Redis (AOF) during load: every accepted turn answered after reco
     if (result.lost > 0 && process.env.CHAOS_DEBUG) {
       for (const service of services) {
         console.log(`--- ${service.name}`);
-        console.log(service.output().split('\n').filter((line) => /"level":[456]0/.test(line)).slice(0, 15).join('\n'));
+        console.log(
+          service
+            .output()
+            .split('\n')
+            .filter((line) => /"level":[456]0/.test(line))
+            .slice(0, 15)
+            .join('\n'),
+        );
       }
     }
     expect(result.accepted).toBeGreaterThan(100);

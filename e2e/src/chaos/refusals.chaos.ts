@@ -1,0 +1,55 @@
+import { startTestRedis } from '@xiaoyue/test-support';
+import { SignJWT } from 'jose';
+import { expect, it } from 'vitest';
+import { startSystem } from '../system.js';
+
+it("R6: no token, bad token, A's token on B's path, rate limit exceeded, debug action off: refused with the right code", async () => {
+  const secret = 'chaos-secret-that-is-long-enough-123456';
+  const token = (sub: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
+  const redis = await startTestRedis();
+  const system = await startSystem({
+    redisUrl: redis.url,
+    gatewayEnv: {
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: secret,
+      ALLOW_DEBUG_ACTIONS: 'false',
+      RATE_LIMIT_PER_MINUTE: '6',
+      RATE_LIMIT_BURST: '3',
+    },
+  });
+  const results: { case: string; expected: string; got: string }[] = [];
+  const closeCode = async (path: string) => String((await (await system.connect(path)).closed).code);
+  try {
+    results.push({ case: 'no token', expected: '1008', got: await closeCode('alice') });
+    results.push({ case: 'bad token', expected: '1008', got: await closeCode('alice?token=not.a.jwt') });
+    results.push({
+      case: "A's token on B's path",
+      expected: '1008',
+      got: await closeCode(`bob?token=${await token('alice')}`),
+    });
+    const alice = await system.connect('alice', `?token=${await token('alice')}`);
+    await alice.next('welcome');
+    results.push({
+      case: 'debug action off',
+      expected: 'forbidden',
+      got: (await alice.request({ action: 'set_sulking', level: 1 }, 'sulking_set')).data.code,
+    });
+    let last = '';
+    for (let i = 0; i < 5; i++) last = (await alice.request({ action: 'get_state' }, 'state')).data.code ?? 'state';
+    results.push({ case: 'rate limit exceeded', expected: 'rate_limited', got: last });
+    alice.close();
+    const wrong = results.filter((r) => r.expected !== r.got);
+    console.log(
+      `CHAOS R6 refusals: ${results.length} cases, ${results.length - wrong.length} refused with the right code, ${wrong.length} wrong`,
+    );
+    expect(results.map((r) => [r.case, r.got])).toEqual(results.map((r) => [r.case, r.expected]));
+  } finally {
+    await system.stop();
+    await redis.stop();
+  }
+});
