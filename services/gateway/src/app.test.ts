@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   connectRedis,
   createLogger,
@@ -11,7 +13,7 @@ import {
 } from '@xiaoyue/shared';
 import { startTestRedis, TestClient, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import type { Queue } from 'bullmq';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from './app.js';
 import { loadGatewayEnv } from './env.js';
@@ -289,6 +291,33 @@ describe('gateway', () => {
       expect((await other.request({ action: 'get_state' }, 'state')).type).toBe('state');
     });
 
+    it('accepts tokens signed with a key from a JWKS URL', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+      const jwks = createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+      );
+      await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => jwks.close(resolve)));
+      const { port } = jwks.address() as AddressInfo;
+      const { connect } = await startGateway(undefined, {
+        AUTH_MODE: 'jwt',
+        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        JWT_ISSUER: 'https://login.example',
+      });
+      const sign = (issuer: string) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setSubject('kim')
+          .setIssuer(issuer)
+          .setExpirationTime('5m')
+          .sign(privateKey);
+      await (await connect(`/ws/chat/kim?token=${await sign('https://login.example')}`)).next('welcome');
+      expect((await (await connect(`/ws/chat/kim?token=${await sign('https://other.example')}`)).closed).code).toBe(
+        1008,
+      );
+    });
+
     it('caps the open sockets of a learner across gateways', async () => {
       const prefix = uniquePrefix('gw');
       const [a, b] = [
@@ -310,5 +339,29 @@ describe('gateway', () => {
         })
         .toBe('welcome');
     });
+  });
+
+  it('closes a socket that does not read with 1013, and the learner resumes without losing anything', async () => {
+    const { connect, outbox } = await startGateway(undefined, { MAX_SOCKET_BUFFER_BYTES: '65536' });
+    const slow = await connect('/ws/chat/slowpoke');
+    await slow.next('welcome');
+    // Stop reading: the kernel buffers fill up, then the gateway's own send buffer grows.
+    (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const big = 'x'.repeat(100_000);
+    for (let n = 1; n <= 120; n++)
+      await outbox.append({
+        userId: 'slowpoke',
+        idempotencyKey: `big-${n}`,
+        event: { type: 'reply', data: { n, big } },
+      });
+    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await slow.closed).code).toBe(1013);
+    const received = slow.frames.filter((f) => f.type === 'reply').length;
+    expect(received).toBeLessThan(120);
+    const back = await connect(`/ws/chat/slowpoke?last_seq=${received}`);
+    await back.next('welcome');
+    const seqs = [];
+    for (let n = received + 1; n <= 120; n++) seqs.push((await back.next('reply')).seq);
+    expect(seqs).toEqual(Array.from({ length: 120 - received }, (_, i) => received + 1 + i));
   });
 });

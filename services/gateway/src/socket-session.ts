@@ -41,6 +41,9 @@ const DEBUG_ACTIONS = new Set<ClientFrame['action']>(['set_sulking']);
 /** While a turn is in flight the outbox is also read this often: a safety net under pub/sub. */
 const IN_FLIGHT_CHECK_MS = 5_000;
 
+/** A replay waits this long for a client to read before giving up on it. */
+const REPLAY_STALL_MS = 30_000;
+
 /** How long a message that interrupted a streaming turn waits for that turn to end. */
 const INTERRUPT_WAIT_MS = 5_000;
 
@@ -166,6 +169,8 @@ export class SocketSession implements FeedListener {
         for (const payload of result.events) {
           const seq = seqOf(payload);
           if (seq > this.lastSeq) {
+            // A replay can be megabytes of audio: pace it by what the client reads.
+            if (!(await this.drained())) return;
             this.lastSeq = seq;
             this.deliver(payload);
           }
@@ -220,6 +225,23 @@ export class SocketSession implements FeedListener {
       metrics.turnDone.observe({ mode }, seconds);
       this.turnTimer = undefined;
     }
+  }
+
+  /**
+   * Waits while the socket's send buffer is over half its bound (a client reading a long replay).
+   * False if the socket closed or the client stopped reading altogether (it is then closed 1013).
+   */
+  private async drained(): Promise<boolean> {
+    const limit = this.deps.maxBufferedBytes / 2;
+    for (let waited = 0; this.socket.bufferedAmount > limit; waited += 10) {
+      if (this.closed || this.socket.readyState !== this.socket.OPEN) return false;
+      if (waited > REPLAY_STALL_MS) {
+        this.socket.close(CloseCode.tryAgainLater, 'too slow; reconnect with last_seq');
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return !this.closed;
   }
 
   private send(frame: ServerFrame): void {
