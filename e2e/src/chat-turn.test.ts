@@ -147,7 +147,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('answers with her fallback line when Gemini keeps failing', async () => {
     const client = await connect();
     await client.next('welcome');
-    env.gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 429 }, { kind: 'garbage' });
+    env.gemini.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 503 }, { kind: 'garbage' });
     client.send({ action: 'chat', message: '你好' });
     const reply = await client.next('reply');
     expect(reply.data).toMatchObject({ fallback: true, sulking_level: 0 });
@@ -155,6 +155,20 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     expect(reply.data.vietnamese_display.length).toBeGreaterThan(0);
     expect(reply.data.audio_base64).toEqual(expect.any(String));
     expect(env.gemini.requests.length).toBe(3);
+  });
+
+  it('pauses the queue on a 429 and answers for real once Gemini lets her', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    env.gemini.enqueue({ kind: 'error', status: 429 }, { kind: 'reply', body: tutorReply('久等了，师兄！') });
+    client.send({ action: 'chat', message: '你好' });
+    const reply = await client.next('reply');
+    expect(reply.data).toMatchObject({ chinese_content: '久等了，师兄！' });
+    expect(reply.data.fallback).toBeUndefined();
+    const [throttled, answered] = env.gemini.requests.slice(-2);
+    expect((answered?.receivedAt ?? 0) - (throttled?.receivedAt ?? 0)).toBeGreaterThanOrEqual(900);
+    const metrics = await (await fetch(`${env.system.probes.agent}/metrics`)).text();
+    expect(metrics).toMatch(/^xiaoyue_llm_rate_limit_pauses_total\{[^}]*\} [1-9]/m);
   });
 
   it('delivers the reply without audio when speech fails', async () => {

@@ -16,7 +16,7 @@ import { enforceTurnDeadline } from './deadline.js';
 import type { AgentEnv } from './env.js';
 import type { TutorLlm } from './llm/types.js';
 import { createAgentMetrics } from './metrics.js';
-import { answerTurn, type TurnDeps } from './turn.js';
+import { answerTurn, RateLimited, type TurnDeps } from './turn.js';
 
 export interface AgentWorkerDeps {
   env: AgentEnv;
@@ -73,8 +73,18 @@ export function startAgentWorkers({
   const chat = new Worker(
     queueCatalog.chat.name,
     async (job, _token, signal) => {
-      metrics.queueWait.observe({ queue: queueCatalog.chat.name }, (Date.now() - job.timestamp) / 1000);
-      return answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal);
+      if (job.attemptsMade === 0) {
+        metrics.queueWait.observe({ queue: queueCatalog.chat.name }, (Date.now() - job.timestamp) / 1000);
+      }
+      try {
+        return await answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal);
+      } catch (error) {
+        if (!(error instanceof RateLimited)) throw error;
+        logger.warn({ jobId: job.id, pauseMs: error.pauseMs }, 'LLM rate limited: pausing the chat queue');
+        metrics.rateLimitPauses.inc();
+        await chat.rateLimit(error.pauseMs);
+        throw Worker.RateLimitError();
+      }
     },
     {
       connection: redis,

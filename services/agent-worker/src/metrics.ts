@@ -19,6 +19,11 @@ export function createAgentMetrics(registry: Registry) {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    rateLimitPauses: new Counter({
+      name: 'xiaoyue_llm_rate_limit_pauses_total',
+      help: 'Times the chat queue paused because the LLM answered 429',
+      registers: [registry],
+    }),
     cancelledTurns: new Counter({
       name: 'xiaoyue_cancelled_turns_total',
       help: 'Streaming turns interrupted by a new message from the learner',

@@ -45,6 +45,17 @@ export function speechReserveMs(turnTimeoutMs: number): number {
   return Math.min(5_000, Math.floor(turnTimeoutMs / 4));
 }
 
+/** How long the chat queue pauses after the LLM answered 429. */
+export const RATE_LIMIT_PAUSE_MS = 1_000;
+
+/** The LLM is throttling us: the worker should pause its queue and put the turn back. */
+export class RateLimited extends Error {
+  override name = 'RateLimited';
+  constructor(readonly pauseMs: number) {
+    super(`LLM rate limited; pausing the queue for ${pauseMs} ms`);
+  }
+}
+
 export type TurnOutcome = 'answered' | 'fallback' | 'already_answered' | 'interrupted';
 
 /**
@@ -127,6 +138,17 @@ async function answerWith(
     );
   } catch (error) {
     if (streamed && interrupted?.aborted) return endInterrupted(job, deps, context, streamed);
+    // Rate-limited before anything was said, with time to spare: hand the turn back to the queue
+    // and pause the queue, rather than burn attempts (or answer with a fallback) while throttled.
+    const spare = job.deadline_at - Date.now() - speechReserveMs(job.deadline_at - job.enqueued_at);
+    if (
+      error instanceof LlmError &&
+      error.kind === 'rate_limited' &&
+      (streamed?.sentenceCount ?? 0) === 0 &&
+      spare > 2 * RATE_LIMIT_PAUSE_MS
+    ) {
+      throw new RateLimited(RATE_LIMIT_PAUSE_MS);
+    }
     const salvaged = streamed?.salvage();
     logger.warn(
       { err: describe(error) },
@@ -285,7 +307,9 @@ async function askWithRetries(
       factor: 2,
       randomize: true,
       signal,
-      shouldRetry: (error) => error instanceof LlmError && error.retryable && !signal.aborted && canRetry(),
+      // A 429 is not retried here: the whole queue pauses instead (see RateLimited).
+      shouldRetry: (error) =>
+        error instanceof LlmError && error.retryable && error.kind !== 'rate_limited' && !signal.aborted && canRetry(),
       onFailedAttempt: (error) => {
         logger.info(
           { attempt: error.attemptNumber, left: error.retriesLeft, err: describe(error) },
