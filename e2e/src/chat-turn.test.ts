@@ -94,14 +94,29 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     client.send({ action: 'chat', message: '你真笨' });
     const reply = await client.next('reply');
     expect(reply.data.sulking_level).toBe(3);
+    expect((await client.request({ action: 'get_state' }, 'state')).data.sulking_reason).toBe('the learner was rude');
     expect(JSON.stringify(env.gemini.requests.at(-1)?.body.systemInstruction)).toContain('2/3');
     // Sulking voice preset.
     expect(env.edge.requests.at(-1)).toMatchObject({ rate: '-5%', volume: '-5%' });
 
     const reset = await client.request({ action: 'reset' }, 'reset');
-    expect(reset.data).toEqual({ sulking_level: 0, history_length: 0 });
+    expect(reset.data).toEqual({ sulking_level: 0, sulking_reason: null, history_length: 0 });
     const state = await client.request({ action: 'get_state' }, 'state');
     expect(state.data).toMatchObject({ sulking_level: 0, history_length: 0, history: [] });
+  });
+
+  it('speaks with her sulking voice at level 2 and above, whatever her emotion', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    await client.request({ action: 'set_sulking', level: 2 }, 'sulking_set');
+    env.gemini.enqueue({
+      kind: 'reply',
+      body: tutorReply('好吧，我听着。', { emotion: 'happy', user_tone: 'neutral' }),
+    });
+    client.send({ action: 'chat', message: '我们聊聊吧' });
+    const reply = await client.next('reply');
+    expect(reply.data).toMatchObject({ emotion: 'happy', sulking_level: 2 });
+    expect(env.edge.requests.at(-1)).toMatchObject({ text: '好吧，我听着。', rate: '-5%', volume: '-5%' });
   });
 
   it('answers malformed frames with clear errors and keeps the connection', async () => {

@@ -45,6 +45,8 @@ export const commonEnv = z.object({
   STATE_TTL_SECONDS: int(60, 365 * 24 * 3600).default(7 * 24 * 3600),
   TURN_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
   HISTORY_TURNS: int(1, 200).default(20),
+  /** Her sulk fades by one level after this many minutes without a change (0: never). */
+  SULK_DECAY_MINUTES: int(0, 7 * 24 * 60).default(30),
   OUTBOX_MAX_EVENTS: int(10, 100_000).default(200),
   OUTBOX_TTL_SECONDS: int(60, 7 * 24 * 3600).default(24 * 3600),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(15_000),

@@ -50,6 +50,7 @@ export function startAgentWorkers({
   const store = new ConversationStore(redis, keys, {
     historyTurns: env.HISTORY_TURNS,
     ttlSeconds: env.STATE_TTL_SECONDS,
+    sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);

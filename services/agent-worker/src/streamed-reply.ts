@@ -11,9 +11,11 @@ import {
   type ReplyStartData,
   type ReplyTextData,
   replyEventKey,
+  type SulkingLevel,
   streamEventKey,
   successFrame,
   ttsJobId,
+  voiceFor,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
 import { toPinyin } from './pinyin.js';
@@ -48,6 +50,8 @@ export class StreamedReply {
   constructor(
     private readonly job: ChatJob,
     private readonly deps: StreamedReplyDeps,
+    /** Her sulk when the turn began: at 2 and above every sentence gets her sulking voice. */
+    private readonly sulkingLevel: SulkingLevel = 0,
   ) {}
 
   get sentenceCount(): number {
@@ -151,7 +155,7 @@ export class StreamedReply {
       user_id: job.user_id,
       request_id: job.request_id,
       text: chinese,
-      emotion: this.emotion,
+      emotion: voiceFor(this.emotion, this.sulkingLevel),
       deadline_at: job.deadline_at,
       sentence: { index },
     });

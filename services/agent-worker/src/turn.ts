@@ -7,15 +7,17 @@ import {
   type HistoryTurn,
   isTurnAnswered,
   type Logger,
-  nextSulkingLevel,
   type Outbox,
+  QUIET_PERIOD_REASON,
   type Queue,
   queueCatalog,
   type Redis,
   type RedisKeys,
   type ReplyData,
   type SulkingLevel,
+  sulkingTransition,
   type TurnCancellations,
+  voiceFor,
 } from '@xiaoyue/shared';
 import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
@@ -77,7 +79,7 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
   });
   const turnTimeoutMs = job.deadline_at - job.enqueued_at;
   const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
-  const streamed = job.stream ? new StreamedReply(job, deps) : undefined;
+  const streamed = job.stream ? new StreamedReply(job, deps, context.sulkingLevel) : undefined;
   const interrupted =
     streamed && deps.cancellations ? await deps.cancellations.watch(job.user_id, job.turn_id) : undefined;
   try {
@@ -164,14 +166,13 @@ async function answerWith(
     (performance.now() - askedAt) / 1000,
   );
 
-  const sulkingLevel: SulkingLevel = fallback
-    ? context.sulkingLevel
-    : nextSulkingLevel(context.sulkingLevel, reply.user_tone);
-  const data = replyDataFrom(job.turn_id, reply, sulkingLevel, fallback);
+  // The server alone moves her sulk (a fallback turn judged nothing, so it moves nothing).
+  const sulk = fallback ? { level: context.sulkingLevel } : sulkingTransition(context.sulkingLevel, reply.user_tone);
+  const data = replyDataFrom(job.turn_id, reply, sulk.level, fallback);
 
   // The watchdog may have answered while the LLM was thinking: then this turn is over.
   if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
-  await commitTurn(deps, job, data);
+  await commitTurn(deps, job, data, sulk.reason ?? (context.sulkingDecayed ? QUIET_PERIOD_REASON : undefined));
   if (streamed) {
     await streamed.finish(data, rawChinese);
   } else {
@@ -180,7 +181,7 @@ async function answerWith(
       user_id: job.user_id,
       request_id: job.request_id,
       text: data.chinese_content,
-      emotion: data.emotion,
+      emotion: voiceFor(data.emotion, data.sulking_level),
       deadline_at: job.deadline_at,
       reply: data,
     });
@@ -251,6 +252,7 @@ export async function commitTurn(
   deps: Pick<TurnDeps, 'store' | 'redis' | 'keys' | 'pendingReplyTtlSeconds'>,
   job: Pick<ChatJob, 'turn_id' | 'user_id' | 'message' | 'user_role'>,
   data: PendingReply,
+  sulkingReason?: string,
 ): Promise<void> {
   const turn: HistoryTurn = {
     turn_id: job.turn_id,
@@ -268,7 +270,7 @@ export async function commitTurn(
     ...(data.interrupted ? { interrupted: true } : {}),
   };
   await Promise.all([
-    deps.store.commitTurn(job.user_id, turn, data.sulking_level),
+    deps.store.commitTurn(job.user_id, turn, data.sulking_level, sulkingReason),
     deps.redis.set(
       deps.keys.pendingReply(job.user_id, job.turn_id),
       JSON.stringify(data),

@@ -193,7 +193,11 @@ describe('gateway', () => {
     });
     client.send('not json');
     expect((await client.next('error')).data.code).toBe('invalid_json');
-    expect((await client.request({ action: 'reset' }, 'reset')).data).toEqual({ sulking_level: 0, history_length: 0 });
+    expect((await client.request({ action: 'reset' }, 'reset')).data).toEqual({
+      sulking_level: 0,
+      sulking_reason: null,
+      history_length: 0,
+    });
   });
 
   it('tells the learner in the welcome whether the agents run offline', async () => {

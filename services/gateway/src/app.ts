@@ -55,6 +55,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const store = new ConversationStore(redis, keys, {
     historyTurns: env.HISTORY_TURNS,
     ttlSeconds: env.STATE_TTL_SECONDS,
+    sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
