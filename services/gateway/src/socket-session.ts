@@ -90,6 +90,11 @@ export class SocketSession implements FeedListener {
    */
   async open(resume: { lastSeq?: number; epoch?: string } = {}): Promise<void> {
     this.unsubscribe = await this.deps.feed.subscribe(this.userId, this);
+    // The client may have left while we subscribed: do not leave the subscription behind.
+    if (this.closed) {
+      await this.unsubscribe();
+      return;
+    }
     const [state, head, mode] = await Promise.all([
       this.deps.store.getState(this.userId),
       this.deps.outbox.head(this.userId),
