@@ -55,6 +55,19 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     });
     expect(Buffer.from(reply.data.audio_base64, 'base64').equals(fakeAudioFor('师兄好！很高兴见到你！'))).toBe(true);
     expect(new Date(reply.data.timestamp).toISOString()).toBe(reply.data.timestamp);
+    // Trusted readings, aligned with her words: every character covered, punctuation on its own.
+    const tokens = reply.data.pinyin_tokens as { hanzi: string; pinyin: string }[];
+    expect(tokens.map((t) => t.hanzi).join('')).toBe('师兄好！很高兴见到你！');
+    expect(
+      tokens
+        .map((t) => t.pinyin)
+        .filter(Boolean)
+        .join(' '),
+    ).toBe('shī xiōng hǎo hěn gāo xìng jiàn dào nǐ');
+    expect(tokens.filter((t) => t.hanzi === '！')).toEqual([
+      { hanzi: '！', pinyin: '' },
+      { hanzi: '！', pinyin: '' },
+    ]);
     expect(reply.data.fallback).toBeUndefined();
     // Her happy voice: the seed's preset reached Edge.
     expect(env.edge.requests.at(-1)).toMatchObject({ text: '师兄好！很高兴见到你！', rate: '+5%', volume: '+5%' });
@@ -180,8 +193,8 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const reply = await client.next('reply');
     expect(reply.data).toMatchObject({ chinese_content: '久等了，师兄！' });
     expect(reply.data.fallback).toBeUndefined();
-    const [throttled, answered] = env.gemini.requests.slice(-2);
-    expect((answered?.receivedAt ?? 0) - (throttled?.receivedAt ?? 0)).toBeGreaterThanOrEqual(900);
+    // The 429 cost no attempt and no fallback: the turn went back to the queue and was asked again.
+    expect(env.gemini.requests.slice(-2).map((r) => r.body.contents.at(-1).parts[0].text)).toEqual(['你好', '你好']);
     const metrics = await (await fetch(`${env.system.probes.agent}/metrics`)).text();
     expect(metrics).toMatch(/^xiaoyue_llm_rate_limit_pauses_total\{[^}]*\} [1-9]/m);
   });

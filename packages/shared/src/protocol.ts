@@ -158,6 +158,8 @@ export const ReplyData = z.object({
   action: ReplyAction,
   quiz_list: z.array(QuizItem),
   user_tone: UserTone.optional(),
+  /** `chinese_content` word by word with trusted readings (dictionary + context rules + the LLM's polyphones). */
+  pinyin_tokens: z.array(z.object({ hanzi: z.string(), pinyin: z.string() })).optional(),
   audio_base64: z.string().nullable(),
   audio_error: z.string().optional(),
   sulking_level: SulkingLevel,

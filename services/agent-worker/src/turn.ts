@@ -23,6 +23,7 @@ import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
 import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './llm/types.js';
 import type { AgentMetrics } from './metrics.js';
+import { pinyinTokens } from './pinyin-tokens.js';
 import { buildTutorPrompt } from './prompt.js';
 import { StreamedReply } from './streamed-reply.js';
 
@@ -241,6 +242,7 @@ export function replyDataFrom(
     action: reply.action,
     quiz_list: reply.quiz_list,
     user_tone: reply.user_tone,
+    pinyin_tokens: pinyinTokens(reply.chinese_content, reply.pinyin),
     sulking_level: sulkingLevel,
     timestamp: new Date().toISOString(),
     ...(fallback ? { fallback: true } : {}),
