@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import {
+  type Prosody,
   SpeechError,
   type SpeechRequest,
   type SpeechResult,
@@ -12,91 +13,154 @@ export interface EspeakOptions {
   timeoutMs: number;
   espeakPath?: string;
   lamePath?: string;
-  /** espeak-ng voice; `cmn-latn-pinyin` reads Chinese characters as Mandarin. */
+  /** espeak-ng voice; `cmn-latn-pinyin` reads Chinese characters as Mandarin (`cmn` spells them out). */
   voice?: string;
 }
 
+/** espeak-ng's defaults, which the SSML-style percentages are relative to. */
 const BASE_WORDS_PER_MINUTE = 160;
 const BASE_AMPLITUDE = 100;
 const BASE_PITCH = 50;
-const MISSING_HINT = 'is not installed (apt-get install espeak-ng lame)';
+/** Edge's pitch offsets are in Hz around a ~200 Hz voice; one espeak pitch step is about 2 Hz there. */
+const HZ_PER_PITCH_STEP = 2;
+const MP3_BITRATE_KBPS = 48;
+const INSTALL_HINT = 'apt-get install espeak-ng lame';
 
-/** `+10%` → 10; anything unparseable → 0. */
-function percent(value: string): number {
-  const match = /^([+-]?\d+(?:\.\d+)?)%$/.exec(value.trim());
-  return match ? Number(match[1]) : 0;
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.round(value)));
+
+/** `'+10%'` with unit `%` → 10; a missing or different unit → 0 (the neutral voice). */
+function signedValue(value: string, unit: '%' | 'Hz'): number {
+  const match = /^([+-]?\d+(?:\.\d+)?)(%|Hz)$/.exec(value.trim());
+  return match && match[2] === unit ? Number(match[1]) : 0;
 }
 
-/** SSML prosody as espeak-ng flags: words per minute, amplitude (0-200), pitch (0-99). */
-export function espeakFlags(prosody: SpeechRequest['prosody']): string[] {
-  const rate = Math.round(BASE_WORDS_PER_MINUTE * (1 + percent(prosody.rate) / 100));
-  const amplitude = Math.min(200, Math.max(0, Math.round(BASE_AMPLITUDE * (1 + percent(prosody.volume) / 100))));
-  // Edge pitch is in Hz around a ~200 Hz voice: 2 Hz per espeak pitch step is close enough.
-  const hz = Number(/^([+-]?\d+)Hz$/.exec(prosody.pitch.trim())?.[1] ?? 0);
-  const pitch = Math.min(99, Math.max(0, BASE_PITCH + Math.round(hz / 2)));
-  return ['-s', String(Math.max(80, rate)), '-a', String(amplitude), '-p', String(pitch)];
+/** SSML-style prosody as espeak-ng flags: words per minute, amplitude (0-200), pitch (0-99). */
+export function espeakFlags(prosody: Prosody): string[] {
+  const rate = clamp(BASE_WORDS_PER_MINUTE * (1 + signedValue(prosody.rate, '%') / 100), 80, 450);
+  const amplitude = clamp(BASE_AMPLITUDE * (1 + signedValue(prosody.volume, '%') / 100), 0, 200);
+  const pitchSteps =
+    signedValue(prosody.pitch, 'Hz') / HZ_PER_PITCH_STEP + (BASE_PITCH * signedValue(prosody.pitch, '%')) / 100;
+  const pitch = clamp(BASE_PITCH + pitchSteps, 0, 99);
+  return ['-s', String(rate), '-a', String(amplitude), '-p', String(pitch)];
 }
 
-interface Pcm {
+export interface Pcm {
+  /** Signed 16-bit little-endian mono samples. */
   samples: Buffer;
   sampleRate: number;
 }
 
 /**
- * The PCM inside espeak-ng's WAV. Its header claims a data size of 0x7ffff000 (it streams), so
- * the real size is whatever follows the `data` chunk header.
+ * The samples inside espeak-ng's WAV. It writes to a pipe, so its header cannot know the sizes and
+ * claims 0x7ffff000 bytes of data: the data chunk is clamped to what actually arrived.
  */
 export function pcmFromWav(wav: Buffer): Pcm {
-  if (wav.length < 44 || wav.toString('ascii', 0, 4) !== 'RIFF')
+  if (wav.length < 12 || wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 8, 12) !== 'WAVE')
     throw new SpeechError('espeak-ng produced no WAV audio', 'empty');
-  const sampleRate = wav.readUInt32LE(24);
-  const dataAt = wav.indexOf('data', 12, 'ascii');
-  if (dataAt < 0) throw new SpeechError('espeak-ng WAV has no data chunk', 'empty');
-  return { samples: wav.subarray(dataAt + 8), sampleRate };
+  let sampleRate = 0;
+  for (let at = 12; at + 8 <= wav.length; ) {
+    const id = wav.toString('ascii', at, at + 4);
+    const end = Math.min(wav.length, at + 8 + wav.readUInt32LE(at + 4));
+    if (id === 'fmt ' && end - at >= 24) {
+      const channels = wav.readUInt16LE(at + 10);
+      const bitsPerSample = wav.readUInt16LE(at + 22);
+      if (channels !== 1 || bitsPerSample !== 16)
+        throw new SpeechError(
+          `espeak-ng WAV is ${channels} channels of ${bitsPerSample} bits, not 16-bit mono`,
+          'rejected',
+        );
+      sampleRate = wav.readUInt32LE(at + 12);
+    } else if (id === 'data') {
+      if (sampleRate === 0) break;
+      // Whole samples only: a cut-off byte would shift lame's reading of every sample after it.
+      return { samples: wav.subarray(at + 8, end - ((end - at - 8) % 2)), sampleRate };
+    }
+    at = end + ((end - at) % 2); // chunks are word-aligned
+  }
+  throw new SpeechError('espeak-ng WAV has no format or data chunk', 'empty');
 }
 
-/** Runs a program with `input` on stdin and resolves with its stdout, all in memory. */
+/**
+ * Runs a program with `input` on stdin and resolves with its stdout, all in memory. The signal
+ * kills it; it settles only once the child has exited (and been reaped), so none outlives a call.
+ */
 function run(path: string, args: string[], input: Buffer, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'], signal });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdin.on('error', () => {}); // EPIPE when the child exits early: reported via 'close'
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.name === 'AbortError') reject(error);
-      else if (error.code === 'ENOENT')
-        reject(new SpeechError(`${path} ${MISSING_HINT}`, 'rejected', { cause: error }));
-      else reject(new SpeechError(`${path} failed: ${error.message}`, 'rejected', { cause: error }));
+    if (signal.aborted) return reject(signal.reason);
+    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    let spawnError: NodeJS.ErrnoException | undefined;
+    // SIGKILL: the child holds nothing worth cleaning up, and must not outlive a cancelled turn.
+    const kill = () => child.kill('SIGKILL');
+    signal.addEventListener('abort', kill, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 1_000) stderr += chunk.toString();
     });
-    child.once('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else if (code !== null)
-        reject(new SpeechError(`${path} exited with ${code}: ${err.trim().slice(0, 200)}`, 'rejected'));
+    child.stdin.on('error', () => {}); // EPIPE when the child exits before reading it all: its exit says why
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      spawnError ??= error;
+    });
+    // 'close' comes after 'error' too (a missing binary exits with -2), so every path ends here.
+    child.on('close', (code, killedBy) => {
+      signal.removeEventListener('abort', kill);
+      if (signal.aborted) reject(signal.reason);
+      else if (spawnError?.code === 'ENOENT')
+        reject(new SpeechError(`${path} is not installed (${INSTALL_HINT})`, 'rejected', { cause: spawnError }));
+      else if (spawnError)
+        reject(new SpeechError(`${path} failed to start: ${spawnError.message}`, 'rejected', { cause: spawnError }));
+      else if (code === 0) resolve(Buffer.concat(stdout));
+      else {
+        const how = code === null ? `was killed by ${killedBy}` : `exited with ${code}`;
+        reject(new SpeechError(`${path} ${how}: ${stderr.trim().slice(0, 200)}`, 'rejected'));
+      }
     });
     child.stdin.end(input);
   });
 }
 
-/** Spreads the audio's duration over the text's characters: espeak reports no word timings. */
+const words = new Intl.Segmenter('zh', { granularity: 'word' });
+/** Share of a syllable that espeak-ng pauses at a punctuation mark. */
+const PAUSE_WEIGHT = 0.5;
+
+/** Rough syllables in a word: one per Chinese character, about one per three letters or digits otherwise. */
+function syllables(word: string): number {
+  const han = word.match(/\p{Script=Han}/gu)?.length ?? 0;
+  return han > 0 ? han : Math.ceil([...word].length / 3);
+}
+
+/**
+ * Word timings for a synthesis that reports none: an ESTIMATE that spreads the audio's duration
+ * over the words (as Intl.Segmenter cuts Chinese) in proportion to their syllables, with a short
+ * pause at each punctuation mark. Good enough to highlight the words as she speaks, no more.
+ */
 export function estimateBoundaries(text: string, durationMs: number): WordBoundary[] {
-  const words = text.split(/[\s\p{P}\p{S}]+/u).filter(Boolean);
-  const characters = words.reduce((sum, word) => sum + [...word].length, 0);
-  if (characters === 0) return [];
-  const perCharacter = durationMs / characters;
+  const segments = [...words.segment(text)]
+    .filter((s) => s.isWordLike || /[\p{P}\p{S}]/u.test(s.segment))
+    .map((s) => ({
+      text: s.segment,
+      isWord: s.isWordLike === true,
+      weight: s.isWordLike ? syllables(s.segment) : PAUSE_WEIGHT,
+    }));
+  if (!segments.some((s) => s.isWord)) return [];
+  const msPerWeight = durationMs / segments.reduce((sum, s) => sum + s.weight, 0);
+  const boundaries: WordBoundary[] = [];
   let offsetMs = 0;
-  return words.map((word) => {
-    const durationForWord = [...word].length * perCharacter;
-    const boundary = { text: word, offsetMs: Math.round(offsetMs), durationMs: Math.round(durationForWord) };
-    offsetMs += durationForWord;
-    return boundary;
-  });
+  for (const segment of segments) {
+    const spanMs = segment.weight * msPerWeight;
+    if (segment.isWord)
+      boundaries.push({ text: segment.text, offsetMs: Math.round(offsetMs), durationMs: Math.round(spanMs) });
+    offsetMs += spanMs;
+  }
+  return boundaries;
 }
 
 /**
  * Offline speech: Debian's espeak-ng with the `cmn-latn-pinyin` voice, encoded to mp3 by lame,
  * entirely through pipes (no temporary files). Robotic, but the learner still hears her.
+ * espeak's WAV is buffered (it takes ~20 ms) and its samples handed to lame as raw PCM: this way
+ * a bogus header or silent output is caught before encoding.
  */
 export class EspeakSpeechSynthesizer implements SpeechSynthesizer {
   readonly name = 'espeak';
@@ -106,49 +170,32 @@ export class EspeakSpeechSynthesizer implements SpeechSynthesizer {
   async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const stop = AbortSignal.any([signal, timeout]);
-    const espeak = this.options.espeakPath ?? 'espeak-ng';
-    const lame = this.options.lamePath ?? 'lame';
     try {
-      // Text goes through stdin, so nothing in it can be read as an option.
+      // The text goes through stdin, never argv: nothing in it (a leading '-') can become an option.
       const wav = await run(
-        espeak,
+        this.options.espeakPath ?? 'espeak-ng',
         ['-v', this.options.voice ?? 'cmn-latn-pinyin', ...espeakFlags(request.prosody), '--stdin', '--stdout'],
-        Buffer.from(request.text.replace(/\s+/g, ' ')),
+        Buffer.from(request.text),
         stop,
       );
       const pcm = pcmFromWav(wav);
-      if (pcm.samples.length === 0) throw new SpeechError('espeak-ng produced silence', 'empty');
-      const khz = String(pcm.sampleRate / 1000);
-      const audio = await run(
-        lame,
-        [
-          '--quiet',
-          '-r',
-          '-s',
-          khz,
-          '--bitwidth',
-          '16',
-          '--signed',
-          '--little-endian',
-          '-m',
-          'm',
-          '-b',
-          '48',
-          '-',
-          '-',
-        ],
-        pcm.samples,
-        stop,
-      );
+      if (pcm.samples.length === 0) throw new SpeechError('espeak-ng produced no audio', 'empty');
+      const audio = await run(this.options.lamePath ?? 'lame', lameRawPcmArgs(pcm.sampleRate), pcm.samples, stop);
       if (audio.length === 0) throw new SpeechError('lame produced no mp3', 'empty');
       const durationMs = (pcm.samples.length / 2 / pcm.sampleRate) * 1000;
       return { audio, format: 'mp3', wordBoundaries: estimateBoundaries(request.text, durationMs) };
     } catch (error) {
-      if (error instanceof SpeechError) throw error;
       if (signal.aborted) throw new SpeechError('speech was cancelled', 'aborted', { cause: error });
       if (timeout.aborted)
         throw new SpeechError(`no audio within ${this.options.timeoutMs} ms`, 'timeout', { cause: error });
+      if (error instanceof SpeechError) throw error;
       throw new SpeechError(`espeak speech failed: ${String(error)}`, 'rejected', { cause: error });
     }
   }
+}
+
+/** lame reading 16-bit mono PCM from stdin and writing a constant-bitrate mp3 to stdout. */
+function lameRawPcmArgs(sampleRate: number): string[] {
+  const format = ['-r', '-s', String(sampleRate / 1000), '--bitwidth', '16', '--signed', '--little-endian', '-m', 'm'];
+  return ['--quiet', ...format, '-b', String(MP3_BITRATE_KBPS), '-', '-'];
 }

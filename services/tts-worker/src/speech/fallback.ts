@@ -1,8 +1,11 @@
 import { SpeechError, type SpeechRequest, type SpeechResult, type SpeechSynthesizer } from './types.js';
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /**
- * Tries the primary voice, and when it fails (Edge unreachable, refused, silent) speaks with the
- * fallback voice instead, so the learner still hears her. The caller's abort or deadline stops both.
+ * Tries the primary voice, and when it fails (Edge unreachable, refused, silent, too slow) speaks
+ * once with the fallback voice in the time that is left, so the learner still hears her. A caller
+ * that gave up (abort or deadline) gets no fallback: nobody is waiting for it.
  */
 export class FallbackSpeechSynthesizer implements SpeechSynthesizer {
   readonly name: string;
@@ -22,12 +25,9 @@ export class FallbackSpeechSynthesizer implements SpeechSynthesizer {
       try {
         return await this.fallback.synthesize(request, signal);
       } catch (fallbackError) {
-        const first = error instanceof Error ? error.message : String(error);
-        const second = fallbackError instanceof Error ? fallbackError.message : String(fallbackError);
         const kind = fallbackError instanceof SpeechError ? fallbackError.kind : 'rejected';
-        throw new SpeechError(`${this.primary.name}: ${first}; ${this.fallback.name}: ${second}`, kind, {
-          cause: error,
-        });
+        const message = `${this.primary.name}: ${messageOf(error)}; ${this.fallback.name}: ${messageOf(fallbackError)}`;
+        throw new SpeechError(message, kind, { cause: error });
       }
     }
   }

@@ -6,15 +6,23 @@ import type { SpeechSynthesizer } from './types.js';
 
 export type { SpeechSynthesizer } from './types.js';
 
+/**
+ * Time kept back from Edge for the espeak fallback (a synthesis takes ~50 ms): the caller gives a
+ * whole turn TTS_TIMEOUT_MS, so an Edge that hangs to its own timeout would leave espeak nothing.
+ */
+const FALLBACK_RESERVE_MS = 1_000;
+
 /** The configured voice and, if any, the one that speaks when it fails. */
 export function speechProviders(env: TtsEnv): { primary: SpeechSynthesizer; fallback?: SpeechSynthesizer } {
   const espeak = () => new EspeakSpeechSynthesizer({ timeoutMs: env.TTS_TIMEOUT_MS });
   if (env.TTS_PROVIDER === 'espeak') return { primary: espeak() };
-  const edge = new EdgeSpeechSynthesizer({ endpoint: env.EDGE_TTS_URL, timeoutMs: env.TTS_TIMEOUT_MS });
-  return env.TTS_FALLBACK === 'espeak' ? { primary: edge, fallback: espeak() } : { primary: edge };
+  const edge = (timeoutMs: number) => new EdgeSpeechSynthesizer({ endpoint: env.EDGE_TTS_URL, timeoutMs });
+  if (env.TTS_FALLBACK === 'none') return { primary: edge(env.TTS_TIMEOUT_MS) };
+  const edgeTimeoutMs = Math.max(env.TTS_TIMEOUT_MS - FALLBACK_RESERVE_MS, Math.round(env.TTS_TIMEOUT_MS / 2));
+  return { primary: edge(edgeTimeoutMs), fallback: espeak() };
 }
 
-/** Chooses the speech provider (with its fallback) from configuration. */
+/** Chooses the speech provider (with its fallback) from configuration: the one place that does. */
 export function createSpeechSynthesizer(env: TtsEnv): SpeechSynthesizer {
   const { primary, fallback } = speechProviders(env);
   return fallback ? new FallbackSpeechSynthesizer(primary, fallback) : primary;
