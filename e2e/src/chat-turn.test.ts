@@ -44,7 +44,8 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
       seq: 1,
       data: {
         chinese_content: '师兄好！很高兴见到你！',
-        pinyin: 'pīnyīn',
+        // The trusted readings, not the model's own (here deliberately wrong) pinyin.
+        pinyin: 'Shī xiōng hǎo! Hěn gāo xìng jiàn dào nǐ!',
         vietnamese_display: 'bản dịch',
         emotion: 'happy',
         action: 'none',

@@ -54,7 +54,14 @@ describe('streamed replies (?stream=1)', () => {
     const [first] = audio[0]?.data.word_boundaries ?? [];
     expect(first).toMatchObject({ text: '师兄', char_start: 0, char_end: 2, start_ms: 50 });
     const done = frames.at(-1);
-    expect(done?.data).toMatchObject({ ...reply, sentences: 3, sulking_level: 0, audio_base64: null });
+    // The whole reply, with the trusted readings in place of the model's sloppy pinyin.
+    expect(done?.data).toMatchObject({
+      ...reply,
+      pinyin: 'Shī xiōng zǎo shang hǎo! Jīn tiān wǒ men yì qǐ qù hòu shān liàn jiàn ba. Shī fu shuō nǐ jìn bù hěn dà!',
+      sentences: 3,
+      sulking_level: 0,
+      audio_base64: null,
+    });
     // Every sentence was spoken with her excited voice.
     expect(env.edge.requests.map((r) => r.rate)).toEqual(['+10%', '+10%', '+10%']);
   });

@@ -2,6 +2,7 @@ export * from './conversation-store.js';
 export * from './env.js';
 export * from './health-server.js';
 export * from './keys.js';
+export * from './learning/index.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';

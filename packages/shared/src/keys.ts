@@ -23,6 +23,17 @@ export function redisKeys(prefix: string) {
     rateBucket: (userId: string) => `${user(userId)}:rate`,
     /** The learner's open sockets on every gateway (sorted set scored by lease end). */
     sockets: (userId: string) => `${user(userId)}:sockets`,
+    // The learner's progress: no TTL, kept across `reset` (only `clear_progress` deletes it).
+    /** Level, quiz scores, streak and profile (hash). */
+    learner: (userId: string) => `${user(userId)}:learner`,
+    /** Review cards by id (hash of JSON). */
+    cards: (userId: string) => `${user(userId)}:cards`,
+    /** Review card ids scored by when they fall due (epoch ms). */
+    cardsDue: (userId: string) => `${user(userId)}:cards-due`,
+    /** Distinct Chinese words she has used with the learner (set). */
+    words: (userId: string) => `${user(userId)}:words`,
+    /** One quiz's answer key and whether it was answered (expires with the conversation). */
+    quiz: (userId: string, quizId: string) => `${user(userId)}:quiz:${quizId}`,
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,

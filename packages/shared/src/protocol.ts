@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Emotion, QuizItem, ReplyAction, SulkingLevel, UserTone } from './reply.js';
+import { Emotion, QuizType, ReplyAction, SulkingLevel, UserTone } from './reply.js';
 
 /** `user_id` in `/ws/chat/{user_id}`. */
 export const UserId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -34,7 +34,49 @@ export const SetSulkingFrame = z.object({
   request_id: RequestId,
 });
 
-export const ClientFrame = z.discriminatedUnion('action', [ChatFrame, ResetFrame, GetStateFrame, SetSulkingFrame]);
+/** The learner's answer to one quiz item (`quiz_id` from a reply's or review's `quiz_list`). */
+export const AnswerFrame = z.object({
+  action: z.literal('answer'),
+  quiz_id: z.string().min(1).max(64),
+  answer: z.string().max(500),
+  request_id: RequestId,
+});
+/** A quiz of the review cards due now. */
+export const ReviewFrame = z.object({ action: z.literal('review'), request_id: RequestId });
+export const GetProgressFrame = z.object({ action: z.literal('get_progress'), request_id: RequestId });
+/** HSK level 1-6: she keeps her Chinese at it and glosses words above it. */
+export const HskLevel = z.number().int().min(1).max(6);
+export type HskLevel = z.infer<typeof HskLevel>;
+export const SetLevelFrame = z.object({ action: z.literal('set_level'), level: HskLevel, request_id: RequestId });
+/** Wipes cards, scores, level and profile: only with `confirm: true`. */
+export const ClearProgressFrame = z.object({
+  action: z.literal('clear_progress'),
+  confirm: z.literal(true, { error: 'clearing progress cannot be undone; send "confirm": true' }),
+  request_id: RequestId,
+});
+export const REPLAY_RATES = ['slow', 'normal'] as const;
+export const ReplayRate = z.enum(REPLAY_RATES);
+export type ReplayRate = z.infer<typeof ReplayRate>;
+/** Speaks a past line of hers again (`slow`: 30% slower). */
+export const ReplayFrame = z.object({
+  action: z.literal('replay'),
+  turn_id: z.string().min(1).max(64),
+  rate: ReplayRate.default('slow'),
+  request_id: RequestId,
+});
+
+export const ClientFrame = z.discriminatedUnion('action', [
+  ChatFrame,
+  ResetFrame,
+  GetStateFrame,
+  SetSulkingFrame,
+  AnswerFrame,
+  ReviewFrame,
+  GetProgressFrame,
+  SetLevelFrame,
+  ClearProgressFrame,
+  ReplayFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_ACTIONS = ClientFrame.options.map((o) => o.shape.action.value);
 
@@ -47,6 +89,9 @@ export const ERROR_CODES = [
   'busy',
   'rate_limited',
   'forbidden',
+  'unknown_quiz',
+  'already_answered',
+  'unknown_turn',
   'unavailable',
   'internal_error',
 ] as const;
@@ -118,6 +163,12 @@ export function parseClientFrame(raw: string, limits: FrameLimits): ParsedFrame 
       frame: { ...frame, message, user_role: frame.user_role ? stripControlChars(frame.user_role) : undefined },
     };
   }
+  if (frame.action === 'answer') {
+    const answer = stripControlChars(frame.answer).trim();
+    // An empty answer is a slip of the finger, not an answer: the quiz stays open.
+    if (answer.length === 0) return fail('invalid_message', '"answer" must not be empty', requestId);
+    return { ok: true, frame: { ...frame, answer } };
+  }
   return { ok: true, frame };
 }
 
@@ -127,6 +178,19 @@ function fail(code: ErrorCode, message: string, request_id?: string): ParsedFram
 
 // ---------------------------------------------------------------------------------------------
 // Server -> client
+
+/** A quiz as the learner sees it: no answer key (that stays on the server until they answer). */
+export const QuizItem = z.object({
+  // Turns stored before quizzes had ids parse with an empty one (they cannot be answered).
+  id: z.string().default(''),
+  type: QuizType.catch('choice'),
+  question: z.string(),
+  options: z.array(z.string()).optional(),
+  hint: z.string().optional(),
+  /** Brings back one of the learner's mistakes (a due review card). */
+  review: z.boolean().optional(),
+});
+export type QuizItem = z.infer<typeof QuizItem>;
 
 /** One stored exchange of the conversation, as kept in Redis and shown by `get_state`. */
 export const HistoryTurn = z.object({
@@ -231,6 +295,81 @@ export type ReplyDoneData = ReplyData & { sentences: number };
 /** Idempotency keys of a streamed turn's events; the end shares the seed reply's key. */
 export const streamEventKey = {
   start: (turnId: string) => `${turnId}-start`,
+  replay: (turnId: string, replayId: string) => `${turnId}-replay-${replayId}`,
   text: (turnId: string, index: number) => `${turnId}-text-${index}`,
   audio: (turnId: string, index: number) => `${turnId}-audio-${index}`,
 };
+
+// ---------------------------------------------------------------------------------------------
+// Learning: quiz results, review quizzes, progress, replays
+
+/** A short line of hers outside a chat turn (a reaction, a review's opening). */
+export interface SpokenLine {
+  chinese_content: string;
+  pinyin: string;
+  vietnamese_display: string;
+  emotion: Emotion;
+}
+
+/** `quiz_result`: how the learner's answer was graded, and what she says about it. */
+export interface QuizResultData {
+  quiz_id: string;
+  correct: boolean;
+  /** The learner's answer, as sent. */
+  answer: string;
+  expected: string;
+  /** Why (Vietnamese). */
+  explanation: string;
+  reaction: SpokenLine;
+  /** The review card the answer scheduled (a wrong answer makes one; a right one reviews it). */
+  card?: { id: string; due_at: string };
+}
+
+/** `review`: a quiz of the learner's due mistakes (empty when nothing is due). */
+export interface ReviewData extends SpokenLine {
+  quiz_list: QuizItem[];
+  /** Cards due now, of which up to three are asked. */
+  due: number;
+  /** When the next card falls due, if none is due now. */
+  next_due_at: string | null;
+}
+
+/** `progress`: the learner's durable progress (kept across `reset`). */
+export interface ProgressData {
+  level: HskLevel;
+  cards_total: number;
+  cards_due: number;
+  /** Cards graduated to long-term review. */
+  cards_learned: number;
+  next_due_at: string | null;
+  quiz_answered: number;
+  quiz_correct: number;
+  /** quiz_correct / quiz_answered, 0 when nothing was answered. */
+  quiz_accuracy: number;
+  /** Consecutive days (UTC) with at least one turn or answer, up to today. */
+  streak_days: number;
+  /** Distinct Chinese words she has used with the learner. */
+  words_met: number;
+  profile: LearnerProfile;
+}
+
+/** What she remembers of the learner beyond the last HISTORY_TURNS turns. */
+export const LearnerProfile = z.object({
+  name: z.string().optional(),
+  interests: z.array(z.string()).default([]),
+  /** The learner's most frequent mistakes: the right form, and how often they slipped. */
+  mistakes: z.array(z.object({ right: z.string(), wrong: z.string(), count: z.number() })).default([]),
+  /** Turns folded into this profile so far. */
+  turns_folded: z.number().default(0),
+});
+export type LearnerProfile = z.infer<typeof LearnerProfile>;
+
+/** `replay_audio`: a past line of hers spoken again (through the outbox, like her replies). */
+export interface ReplayAudioData {
+  turn_id: string;
+  rate: ReplayRate;
+  chinese_content: string;
+  audio_base64: string | null;
+  audio_error?: string;
+  word_boundaries: WordTiming[];
+}

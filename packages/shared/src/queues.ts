@@ -11,7 +11,7 @@ import {
 export type { Job, Queue };
 
 import { z } from 'zod';
-import { ReplyData, UserId } from './protocol.js';
+import { ReplayRate, ReplyData, UserId } from './protocol.js';
 import { Emotion } from './reply.js';
 
 /**
@@ -70,9 +70,11 @@ export const TtsJob = z
     reply: ReplyData.omit({ audio_base64: true, audio_error: true }).optional(),
     /** Streaming mode: this job speaks one sentence of the reply, delivered in index order. */
     sentence: z.object({ index: z.number().int().min(0) }).optional(),
+    /** A past line spoken again on the learner's request (`replay` action); `id` tells replays apart. */
+    replay: z.object({ rate: ReplayRate, id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }).optional(),
   })
-  .refine((job) => (job.reply === undefined) !== (job.sentence === undefined), {
-    message: 'a tts job speaks either a whole reply or one sentence',
+  .refine((job) => [job.reply, job.sentence, job.replay].filter((part) => part !== undefined).length === 1, {
+    message: 'a tts job speaks either a whole reply, one sentence, or a replay',
   });
 export type TtsJob = z.infer<typeof TtsJob>;
 
@@ -87,7 +89,8 @@ export const TurnDeadlineJob = z.object({
 export type TurnDeadlineJob = z.infer<typeof TurnDeadlineJob>;
 
 /** A turn's speech job: the whole reply, or one sentence of a streamed reply. */
-export function ttsJobId(turnId: string, sentenceIndex?: number): string {
+export function ttsJobId(turnId: string, sentenceIndex?: number, replayId?: string): string {
+  if (replayId !== undefined) return `${turnId}-replay-${replayId}`;
   return sentenceIndex === undefined ? `${turnId}-tts` : `${turnId}-tts-${sentenceIndex}`;
 }
 
@@ -108,7 +111,7 @@ export const queueCatalog = {
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
-    jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index),
+    jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index, p.replay?.id),
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({

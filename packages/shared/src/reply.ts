@@ -29,12 +29,41 @@ export type UserTone = z.infer<typeof UserTone>;
 export const SulkingLevel = z.number().int().min(0).max(3);
 export type SulkingLevel = z.infer<typeof SulkingLevel>;
 
-export const QuizItem = z.object({
-  question: z.string(),
+export const QUIZ_TYPES = ['choice', 'fill', 'translate'] as const;
+export const QuizType = z.enum(QUIZ_TYPES);
+export type QuizType = z.infer<typeof QuizType>;
+
+/**
+ * A quiz as the model writes it, answer key included. The key stays on the server: learners see
+ * a `QuizItem` (no answer) and send `answer` to have it graded.
+ */
+export const QuizDraft = z.object({
+  type: QuizType.catch('choice'),
+  question: z.string().trim().min(1),
   options: z.array(z.string()).default([]),
-  answer: z.string().default(''),
+  answer: z.string().trim().default(''),
+  hint: z.string().default(''),
+  /** Why the answer is right, in Vietnamese (shown after the learner answers). */
+  explanation: z.string().default(''),
+  /** The review card this quiz brings back (a due mistake), if any. */
+  card_id: z.string().optional(),
 });
-export type QuizItem = z.infer<typeof QuizItem>;
+export type QuizDraft = z.infer<typeof QuizDraft>;
+
+/** What she corrected: the learner's words, the right form, and why (Vietnamese). */
+export const CorrectionNote = z.object({
+  wrong: z.string().trim().min(1),
+  right: z.string().trim().min(1),
+  explanation: z.string().default(''),
+});
+export type CorrectionNote = z.infer<typeof CorrectionNote>;
+
+/** What the model learned about the learner this turn, for the profile that outlives history. */
+export const LearnerFacts = z.object({
+  name: z.string().trim().max(40).optional(),
+  interests: z.array(z.string().trim().max(40)).max(5).optional(),
+});
+export type LearnerFacts = z.infer<typeof LearnerFacts>;
 
 /**
  * The structured reply the LLM must produce. Lenient where a model is sloppy but the meaning is
@@ -47,10 +76,33 @@ export const AgentReply = z.object({
   pinyin: z.string().default(''),
   vietnamese_display: z.string().default(''),
   action: ReplyAction.catch('none'),
-  quiz_list: z.array(QuizItem).default([]),
+  quiz_list: z
+    .array(QuizDraft.nullable().catch(null))
+    .nullable()
+    .default([])
+    .transform((items) => gradableQuizzes(items ?? [])),
   user_tone: UserTone.catch('neutral'),
+  correction: CorrectionNote.nullable().optional().catch(null),
+  learner_facts: LearnerFacts.nullable().optional().catch(null),
 });
 export type AgentReply = z.infer<typeof AgentReply>;
+
+/**
+ * Quizzes a learner can be graded on: a key is needed, and a "choice" without options or whose key
+ * is not among them is asked as a "fill" instead. Malformed items are dropped, not fatal.
+ */
+function gradableQuizzes(items: (QuizDraft | null)[]): QuizDraft[] {
+  return items.flatMap((item) => {
+    if (!item || item.answer === '') return [];
+    // "B" for the second option: the key is the option itself.
+    const key = item.answer.normalize('NFKC').toUpperCase();
+    const letter = /^[A-D]$/.test(key) ? item.options[key.charCodeAt(0) - 65] : undefined;
+    if (letter !== undefined && !item.options.includes(item.answer)) item = { ...item, answer: letter };
+    if (item.type === 'choice' && !item.options.includes(item.answer))
+      return [{ ...item, type: 'fill' as const, options: [] }];
+    return [item.type === 'choice' ? item : { ...item, options: [] }];
+  });
+}
 
 /** Field order of the JSON document: the spoken line comes early so it can be streamed. */
 export const AGENT_REPLY_FIELD_ORDER = [
@@ -60,6 +112,8 @@ export const AGENT_REPLY_FIELD_ORDER = [
   'vietnamese_display',
   'action',
   'quiz_list',
+  'correction',
   'user_tone',
+  'learner_facts',
   'thought',
 ] as const satisfies readonly (keyof AgentReply)[];

@@ -1,6 +1,7 @@
 import {
   ConversationStore,
   createQueue,
+  LearnerStore,
   type Logger,
   Outbox,
   parseJobData,
@@ -52,6 +53,7 @@ export function startAgentWorkers({
     ttlSeconds: env.STATE_TTL_SECONDS,
     sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
+  const learners = new LearnerStore(redis, keys, { quizTtlSeconds: env.STATE_TTL_SECONDS });
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
@@ -60,6 +62,8 @@ export function startAgentWorkers({
   const turnDeps: TurnDeps = {
     llm,
     store,
+    learners,
+    historyTurns: env.HISTORY_TURNS,
     outbox,
     redis,
     keys,

@@ -4,12 +4,16 @@ import {
   type ConversationContext,
   type ConversationStore,
   enqueue,
+  factsFromMessage,
   type HistoryTurn,
   isTurnAnswered,
+  type LearnerStore,
   type Logger,
+  type Mistake,
   type Outbox,
   QUIET_PERIOD_REASON,
   type Queue,
+  type QuizItem,
   queueCatalog,
   type Redis,
   type RedisKeys,
@@ -23,13 +27,17 @@ import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
 import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './llm/types.js';
 import type { AgentMetrics } from './metrics.js';
-import { pinyinTokens } from './pinyin-tokens.js';
+import { type PinyinToken, pinyinLine, pinyinTokens } from './pinyin-tokens.js';
 import { buildTutorPrompt } from './prompt.js';
 import { StreamedReply } from './streamed-reply.js';
 
 export interface TurnDeps {
   llm: TutorLlm;
   store: ConversationStore;
+  /** The learner's progress: quiz keys, review cards, level, profile. */
+  learners: LearnerStore;
+  /** The history window; a turn beyond it folds the oldest into the learner profile. */
+  historyTurns: number;
   outbox: Outbox;
   redis: Redis;
   keys: RedisKeys;
@@ -67,9 +75,10 @@ export type TurnOutcome = 'answered' | 'fallback' | 'already_answered' | 'interr
  */
 export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSignal): Promise<TurnOutcome> {
   const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
-  const [answered, context] = await Promise.all([
+  const [answered, context, learner] = await Promise.all([
     isTurnAnswered(deps.outbox, job.user_id, job.turn_id),
     deps.store.loadContext(job.user_id),
+    deps.learners.context(job.user_id),
   ]);
   if (answered) return 'already_answered';
   const prompt = buildTutorPrompt({
@@ -77,6 +86,7 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
     userMessage: job.message,
     userRole: job.user_role,
     sulkingLevel: context.sulkingLevel,
+    learner,
   });
   const turnTimeoutMs = job.deadline_at - job.enqueued_at;
   const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
@@ -169,11 +179,18 @@ async function answerWith(
 
   // The server alone moves her sulk (a fallback turn judged nothing, so it moves nothing).
   const sulk = fallback ? { level: context.sulkingLevel } : sulkingTransition(context.sulkingLevel, reply.user_tone);
-  const data = replyDataFrom(job.turn_id, reply, sulk.level, fallback);
+  // Answer keys stay here; the learner gets the quizzes without them.
+  const quizzes = await deps.learners.saveQuizzes(job.user_id, job.turn_id, reply.quiz_list);
+  const data = replyDataFrom(job.turn_id, reply, sulk.level, fallback, quizzes);
 
   // The watchdog may have answered while the LLM was thinking: then this turn is over.
   if (await isTurnAnswered(deps.outbox, job.user_id, job.turn_id)) return 'already_answered';
   await commitTurn(deps, job, data, sulk.reason ?? (context.sulkingDecayed ? QUIET_PERIOD_REASON : undefined));
+  if (!fallback) {
+    await learnFromTurn(deps, job, reply, data, context.history.length >= deps.historyTurns).catch((error) =>
+      logger.warn({ err: describe(error) }, 'could not record the turn in the learner progress'),
+    );
+  }
   if (streamed) {
     await streamed.finish(data, rawChinese);
   } else {
@@ -225,24 +242,65 @@ async function endInterrupted(
 
 export type PendingReply = Omit<ReplyData, 'audio_base64' | 'audio_error'>;
 
+/**
+ * What the turn teaches and tells about the learner: the words she used, their name and
+ * interests, and her correction as a review card (one that comes back on the FSRS schedule).
+ */
+async function learnFromTurn(
+  deps: TurnDeps,
+  job: ChatJob,
+  reply: AgentReply,
+  data: PendingReply,
+  foldsOldestTurn: boolean,
+): Promise<void> {
+  await deps.learners.recordTurn(job.user_id, {
+    turnId: job.turn_id,
+    words: wordsOf(data.pinyin_tokens ?? []),
+    facts: [factsFromMessage(job.message), reply.learner_facts],
+    mistake: reply.action === 'correction' ? mistakeOf(job.message, reply) : undefined,
+    foldedTurns: foldsOldestTurn ? 1 : 0,
+  });
+}
+
+/** Chinese words of a reply (not punctuation, not Latin text). */
+function wordsOf(tokens: PinyinToken[]): string[] {
+  return tokens.filter((t) => t.pinyin !== '' && /\p{Script=Han}/u.test(t.hanzi)).map((t) => t.hanzi);
+}
+
+/**
+ * The mistake she corrected: the model's correction note, or else the right form she quoted
+ * (“…”) against the learner's message. Nothing if neither says what is right.
+ */
+export function mistakeOf(userMessage: string, reply: AgentReply): Mistake | undefined {
+  const note = reply.correction;
+  if (note) return { kind: 'correction', front: note.wrong, back: note.right, explanation: note.explanation };
+  const quoted = /[“"「]([^”"」]+)[”"」]/u.exec(reply.chinese_content)?.[1];
+  return quoted
+    ? { kind: 'correction', front: userMessage, back: quoted, explanation: reply.vietnamese_display }
+    : undefined;
+}
+
 /** The `reply` event's data for a structured reply, before speech is attached. */
 export function replyDataFrom(
   turnId: string,
   reply: AgentReply,
   sulkingLevel: SulkingLevel,
   fallback: boolean,
+  quizzes: QuizItem[] = [],
 ): PendingReply {
+  const tokens = pinyinTokens(reply.chinese_content, reply.pinyin);
   return {
     turn_id: turnId,
     thought: reply.thought,
     chinese_content: reply.chinese_content,
     vietnamese_display: reply.vietnamese_display,
-    pinyin: reply.pinyin,
+    // The trusted readings, not the model's own string (which slips on tones and polyphones).
+    pinyin: pinyinLine(tokens),
     emotion: reply.emotion,
     action: reply.action,
-    quiz_list: reply.quiz_list,
+    quiz_list: quizzes,
     user_tone: reply.user_tone,
-    pinyin_tokens: pinyinTokens(reply.chinese_content, reply.pinyin),
+    pinyin_tokens: tokens,
     sulking_level: sulkingLevel,
     timestamp: new Date().toISOString(),
     ...(fallback ? { fallback: true } : {}),

@@ -53,6 +53,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
   const queues = {
     chat: createQueue(queueCatalog.chat, redis, prefix),
     turnDeadline: createQueue(queueCatalog.turnDeadline, redis, prefix),
+    tts: createQueue(queueCatalog.tts, redis, prefix),
   };
   const gateway: Gateway = await buildGateway({ env: config, logger, redis, subscriber, queues });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -5,6 +5,7 @@ import {
   ConversationStore,
   createMetricsRegistry,
   type FrameLimits,
+  LearnerStore,
   type Logger,
   Outbox,
   type Queue,
@@ -22,6 +23,7 @@ import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
 import { LearnerLimits, SOCKET_LEASE_MS } from './limits.js';
 import { createGatewayMetrics } from './metrics.js';
+import { type ReplayRequest, startReplay } from './replay.js';
 import { CloseCode, SocketSession } from './socket-session.js';
 import { TurnStarter } from './turns.js';
 
@@ -32,7 +34,8 @@ export interface GatewayDeps {
   redis: Redis;
   /** Worker-profile connection dedicated to pub/sub. */
   subscriber: Redis;
-  queues: { chat: Queue; turnDeadline: Queue };
+  /** `tts` carries replays (a past line spoken again). */
+  queues: { chat: Queue; turnDeadline: Queue; tts: Queue };
   /** Served at `/metrics`; a fresh one is made when not given. */
   metrics?: Registry;
 }
@@ -57,6 +60,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     ttlSeconds: env.STATE_TTL_SECONDS,
     sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
+  const learners = new LearnerStore(redis, keys, { quizTtlSeconds: env.STATE_TTL_SECONDS });
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
@@ -109,6 +113,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     feed,
     outbox,
     store,
+    learners,
     turns,
     limits,
     logger,
@@ -118,6 +123,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
     allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
     takeAction: (userId: string) => learnerLimits.takeAction(userId),
+    replay: (request: ReplayRequest) =>
+      startReplay({ store, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
   };
 
   /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */

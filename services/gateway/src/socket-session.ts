@@ -1,26 +1,32 @@
 import {
+  answerQuiz,
   type ClientFrame,
   type ConversationStore,
   DEFAULT_USER_ROLE,
   errorFrame,
   type FrameLimits,
+  type LearnerStore,
   type Logger,
   type Outbox,
   type ProtocolError,
   parseClientFrame,
   type ServerFrame,
   seqOf,
+  startReview,
   successFrame,
 } from '@xiaoyue/shared';
 import type { WebSocket } from 'ws';
 import type { EventFeed, FeedListener } from './event-feed.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ReplayRequest } from './replay.js';
 import type { TurnStarter } from './turns.js';
 
 export interface SessionDeps {
   feed: EventFeed;
   outbox: Outbox;
   store: ConversationStore;
+  /** The learner's progress: quizzes, review cards, level. */
+  learners: LearnerStore;
   turns: TurnStarter;
   limits: FrameLimits;
   maxBufferedBytes: number;
@@ -34,6 +40,8 @@ export interface SessionDeps {
   allowDebugActions: boolean;
   /** Takes one action from the learner's rate budget. */
   takeAction: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  /** Queues a past line for speech again; false if the turn is not in the history. */
+  replay: (request: ReplayRequest) => Promise<boolean>;
 }
 
 const DEBUG_ACTIONS = new Set<ClientFrame['action']>(['set_sulking']);
@@ -361,7 +369,62 @@ export class SocketSession implements FeedListener {
       case 'set_sulking':
         this.send(successFrame('sulking_set', await store.setSulkingLevel(this.userId, frame.level), requestId));
         return;
+      case 'answer':
+        return this.answer(frame.quiz_id, frame.answer, requestId);
+      case 'review':
+        this.send(successFrame('review', await startReview(this.deps.learners, this.userId), requestId));
+        return;
+      case 'get_progress':
+        this.send(successFrame('progress', await this.deps.learners.progress(this.userId), requestId));
+        return;
+      case 'set_level':
+        await this.deps.learners.setLevel(this.userId, frame.level);
+        this.send(successFrame('level_set', { level: frame.level }, requestId));
+        return;
+      case 'clear_progress':
+        await this.deps.learners.clear(this.userId);
+        this.send(successFrame('progress_cleared', await this.deps.learners.progress(this.userId), requestId));
+        return;
+      case 'replay': {
+        const queued = await this.deps.replay({
+          userId: this.userId,
+          turnId: frame.turn_id,
+          rate: frame.rate,
+          requestId,
+        });
+        if (!queued) {
+          this.sendError({
+            code: 'unknown_turn',
+            message: `No line of hers with turn_id "${frame.turn_id.slice(0, 64)}" in this conversation`,
+            request_id: requestId,
+          });
+        }
+        return;
+      }
     }
+  }
+
+  /** Grades the learner's answer to a quiz (once) and sends `quiz_result`. */
+  private async answer(quizId: string, answer: string, requestId: string | undefined): Promise<void> {
+    const { sulking_level } = await this.deps.store.getState(this.userId);
+    const outcome = await answerQuiz(this.deps.learners, this.userId, {
+      quizId,
+      answer,
+      sulkingLevel: sulking_level,
+    });
+    if (outcome.kind === 'graded') {
+      this.send(successFrame('quiz_result', outcome.result, requestId));
+      return;
+    }
+    this.sendError(
+      outcome.kind === 'unknown_quiz'
+        ? { code: 'unknown_quiz', message: `No open quiz with id "${quizId.slice(0, 64)}"`, request_id: requestId }
+        : {
+            code: 'already_answered',
+            message: `Quiz "${quizId.slice(0, 64)}" was already answered (the answer: ${outcome.expected})`,
+            request_id: requestId,
+          },
+    );
   }
 
   private sendBusy(requestId: string | undefined): void {

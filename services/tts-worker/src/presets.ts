@@ -1,4 +1,4 @@
-import type { Emotion } from '@xiaoyue/shared';
+import type { Emotion, ReplayRate } from '@xiaoyue/shared';
 import type { Prosody } from './speech/types.js';
 
 const preset = (rate: number, volume: number, pitchHz = 0): Prosody => ({
@@ -24,6 +24,12 @@ export const VOICE_PRESETS: Record<Emotion, Prosody> = {
   concerned: preset(-5, -5),
 };
 
-export function prosodyFor(emotion: Emotion): Prosody {
-  return VOICE_PRESETS[emotion] ?? VOICE_PRESETS.neutral;
+/** A `slow` replay: 30% slower than she first said it, for learners who did not catch it. */
+export const SLOW_REPLAY_RATE = -30;
+
+export function prosodyFor(emotion: Emotion, replayRate?: ReplayRate): Prosody {
+  const voice = VOICE_PRESETS[emotion] ?? VOICE_PRESETS.neutral;
+  if (replayRate !== 'slow') return voice;
+  const rate = Number.parseInt(voice.rate, 10) + SLOW_REPLAY_RATE;
+  return { ...voice, rate: `${rate >= 0 ? '+' : ''}${rate}%` };
 }

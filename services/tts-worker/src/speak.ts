@@ -2,6 +2,7 @@ import {
   deliverReply,
   type Logger,
   type Outbox,
+  type ReplayAudioData,
   type ReplyAudioData,
   streamEventKey,
   successFrame,
@@ -59,6 +60,20 @@ export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSig
     });
     if (result.parked) return 'parked';
     if (result.duplicate) return 'duplicate';
+  } else if (job.replay) {
+    const data: ReplayAudioData = {
+      turn_id: job.turn_id,
+      rate: job.replay.rate,
+      chinese_content: job.text,
+      ...audio,
+      word_boundaries: wordTimings(job.text, speech.boundaries),
+    };
+    const result = await deps.outbox.append({
+      userId: job.user_id,
+      idempotencyKey: streamEventKey.replay(job.turn_id, job.replay.id),
+      event: successFrame('replay_audio', data, job.request_id),
+    });
+    if (result.duplicate) return 'duplicate';
   } else if (job.reply) {
     const delivered = await deliverReply(deps.outbox, {
       userId: job.user_id,
@@ -81,7 +96,7 @@ async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promis
   try {
     const timeout = AbortSignal.timeout(budgetMs);
     const result = await deps.synthesizer.synthesize(
-      { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion) },
+      { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion, job.replay?.rate) },
       signal ? AbortSignal.any([signal, timeout]) : timeout,
     );
     deps.metrics?.firstByte.observe(

@@ -1,5 +1,5 @@
 import { ApiError, type Content, GoogleGenAI, type Schema, Type } from '@google/genai';
-import { ACTIONS, AGENT_REPLY_FIELD_ORDER, type AgentReply, EMOTIONS, USER_TONES } from '@xiaoyue/shared';
+import { ACTIONS, AGENT_REPLY_FIELD_ORDER, type AgentReply, EMOTIONS, QUIZ_TYPES, USER_TONES } from '@xiaoyue/shared';
 import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './types.js';
 
 export interface GeminiOptions {
@@ -27,15 +27,40 @@ export function buildResponseSchema(): Schema {
         items: {
           type: Type.OBJECT,
           properties: {
+            type: { type: Type.STRING, enum: [...QUIZ_TYPES] },
             question: { type: Type.STRING },
             options: { type: Type.ARRAY, items: { type: Type.STRING } },
-            answer: { type: Type.STRING },
+            answer: text('the key; for a choice, one of the options verbatim'),
+            hint: text('a hint in Vietnamese, or empty'),
+            explanation: text('why the key is right, in Vietnamese'),
+            card_id: text('the review card this quiz brings back, if any'),
           },
-          required: ['question', 'options', 'answer'],
-          propertyOrdering: ['question', 'options', 'answer'],
+          required: ['type', 'question', 'options', 'answer', 'hint', 'explanation'],
+          propertyOrdering: ['type', 'question', 'options', 'answer', 'hint', 'explanation', 'card_id'],
         },
       },
+      correction: {
+        type: Type.OBJECT,
+        nullable: true,
+        description: 'what she corrected (action "correction"), else null',
+        properties: {
+          wrong: text("the learner's wrong words"),
+          right: text('the right form'),
+          explanation: text('why, in Vietnamese'),
+        },
+        required: ['wrong', 'right', 'explanation'],
+        propertyOrdering: ['wrong', 'right', 'explanation'],
+      },
       user_tone: { type: Type.STRING, enum: [...USER_TONES], description: "the learner's tone" },
+      learner_facts: {
+        type: Type.OBJECT,
+        nullable: true,
+        description: 'what this message told about the learner, else null',
+        properties: {
+          name: text("the learner's name"),
+          interests: { type: Type.ARRAY, items: { type: Type.STRING } },
+        },
+      },
       thought: text('her private thought, not spoken'),
     },
     required: [...AGENT_REPLY_FIELD_ORDER],

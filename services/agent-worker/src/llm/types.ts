@@ -1,4 +1,4 @@
-import { AgentReply, type SulkingLevel } from '@xiaoyue/shared';
+import { AgentReply, type LearnerContext, type SulkingLevel } from '@xiaoyue/shared';
 
 /** One message of the conversation as the LLM sees it. */
 export interface PromptMessage {
@@ -12,7 +12,7 @@ export interface TutorPrompt {
   history: PromptMessage[];
   userMessage: string;
   /** The persona variables the system instruction was built from, for providers without an LLM. */
-  persona?: { userRole: string; sulkingLevel: SulkingLevel };
+  persona?: { userRole: string; sulkingLevel: SulkingLevel; learner?: LearnerContext };
 }
 
 /**

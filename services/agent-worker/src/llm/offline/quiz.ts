@@ -1,4 +1,5 @@
-import type { QuizItem } from '@xiaoyue/shared';
+import type { QuizDraft } from '@xiaoyue/shared';
+import { toPinyin } from '../../pinyin.js';
 import { PHRASEBOOK, type VocabularyItem } from './phrasebook.js';
 
 /** Every word of the phrasebook, once. */
@@ -12,10 +13,10 @@ export const QUIZ_REQUEST = /考我|考考|测验|测试|小测|出题|quiz|test
  * A three-question quiz on phrasebook words, chosen by `seed`: what does the word mean, with the
  * right meaning among three others.
  */
-export function buildQuiz(seed: number, size = 3): QuizItem[] {
+export function buildQuiz(seed: number, size = 3): QuizDraft[] {
   const pick = (n: number) =>
     VOCABULARY[((n % VOCABULARY.length) + VOCABULARY.length) % VOCABULARY.length] as VocabularyItem;
-  const items: QuizItem[] = [];
+  const items: QuizDraft[] = [];
   for (let i = 0; i < size; i++) {
     const word = pick(seed + i * 7);
     const distractors = [pick(seed + i * 7 + 3), pick(seed + i * 7 + 11), pick(seed + i * 7 + 19)]
@@ -25,9 +26,12 @@ export function buildQuiz(seed: number, size = 3): QuizItem[] {
     // Rotate so the right answer is not always first.
     const shift = (seed + i) % options.length;
     items.push({
+      type: 'choice',
       question: `“${word.hanzi}”是什么意思？`,
       options: [...options.slice(shift), ...options.slice(0, shift)],
       answer: word.vi,
+      hint: '',
+      explanation: `“${word.hanzi}” (${toPinyin(word.hanzi)}) nghĩa là “${word.vi}”.`,
     });
   }
   return items;

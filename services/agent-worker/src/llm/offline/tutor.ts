@@ -1,4 +1,12 @@
-import type { AgentReply, Emotion, ReplyAction, SulkingLevel, UserTone } from '@xiaoyue/shared';
+import type {
+  AgentReply,
+  Emotion,
+  LearnerContext,
+  ReplyAction,
+  ReviewCard,
+  SulkingLevel,
+  UserTone,
+} from '@xiaoyue/shared';
 import { clampSulkingLevel } from '@xiaoyue/shared';
 import { toPinyin } from '../../pinyin.js';
 import type { TutorLlm, TutorPrompt } from '../types.js';
@@ -14,7 +22,11 @@ interface Line {
   action?: ReplyAction;
   thought: string;
   quiz?: AgentReply['quiz_list'];
+  correction?: AgentReply['correction'];
 }
+
+/** "What is my name?" in Chinese or Vietnamese. */
+const ASKS_OWN_NAME = /我叫什么|我的名字是什么|记得我(吗|是谁)|tên (tôi|em|huynh) là gì|nhớ (tên )?(tôi|huynh) không/iu;
 
 /** A stable number from a string, so that the same conversation gets the same reply. */
 function hash(text: string): number {
@@ -67,7 +79,8 @@ export class OfflineTutorLlm implements TutorLlm {
     const turn = Math.floor(prompt.history.length / 2);
     const seed = hash(`${text}#${turn}`);
     const tone = judgeTone(text);
-    const line = this.respond(text, to, sulking, tone, turn, seed);
+    const learner = prompt.persona?.learner;
+    const line = this.respond(text, to, sulking, tone, turn, seed, learner);
     return {
       thought: line.thought,
       emotion: line.emotion,
@@ -77,10 +90,20 @@ export class OfflineTutorLlm implements TutorLlm {
       action: line.action ?? 'none',
       quiz_list: line.quiz ?? [],
       user_tone: tone,
+      correction: line.correction ?? null,
+      learner_facts: null,
     };
   }
 
-  private respond(text: string, to: Address, sulking: SulkingLevel, tone: UserTone, turn: number, seed: number): Line {
+  private respond(
+    text: string,
+    to: Address,
+    sulking: SulkingLevel,
+    tone: UserTone,
+    turn: number,
+    seed: number,
+    learner: LearnerContext | undefined,
+  ): Line {
     if (tone === 'rude') return sulkAt(clampSulkingLevel(sulking + 1), to);
     if (tone === 'apologetic') {
       return sulking > 0
@@ -122,9 +145,20 @@ export class OfflineTutorLlm implements TutorLlm {
         emotion: seed % 2 === 0 ? 'teasing' : 'strict',
         action: 'correction',
         thought: `correction: ${correction.id}`,
+        correction: { wrong: text, right: correction.corrected, explanation: correction.explanation },
       };
     }
-    if (QUIZ_REQUEST.test(text)) return this.quiz(to, seed, 'the learner asked for a quiz');
+    const due = learner?.dueCards ?? [];
+    if (QUIZ_REQUEST.test(text)) return this.quiz(to, seed, 'the learner asked for a quiz', due);
+    const name = learner?.profile.name;
+    if (name && ASKS_OWN_NAME.test(text)) {
+      return {
+        zh: `${to.zh}叫${name}呀，我当然记得！`,
+        vi: `${to.vi} tên là ${name} mà, muội đương nhiên nhớ!`,
+        emotion: 'happy',
+        thought: 'remembered the learner from the profile',
+      };
+    }
 
     const entry = PHRASEBOOK.find((e) => e.triggers.test(text));
     if (entry) {
@@ -140,7 +174,7 @@ export class OfflineTutorLlm implements TutorLlm {
       return line;
     }
     // Every third unrecognised message turns into practice instead of a shrug.
-    if (turn % 3 === 2) return this.quiz(to, seed, 'nothing matched; time to practise');
+    if (turn % 3 === 2 || due.length > 0) return this.quiz(to, seed, 'nothing matched; time to practise', due);
     const unknown = UNKNOWN_REPLIES[seed % UNKNOWN_REPLIES.length] ?? UNKNOWN_REPLIES[0];
     return {
       ...(unknown as (a: Address) => { zh: string; vi: string })(to),
@@ -150,7 +184,18 @@ export class OfflineTutorLlm implements TutorLlm {
     };
   }
 
-  private quiz(to: Address, seed: number, thought: string): Line {
+  /** A quiz: due review cards first (her mistakes come back), then phrasebook words. */
+  private quiz(to: Address, seed: number, thought: string, due: ReviewCard[] = []): Line {
+    if (due.length > 0) {
+      return {
+        zh: `${to.zh}，上次说错的地方还记得吗？考考你！`,
+        vi: `${to.vi}, chỗ lần trước nói sai còn nhớ không? Muội kiểm tra nhé!`,
+        emotion: 'strict',
+        action: 'quiz',
+        thought: `reviewing ${due.length} due card(s)`,
+        quiz: due.map((card) => card.quiz),
+      };
+    }
     return {
       zh: `${to.zh}，小测验来了！看看你记得多少。`,
       vi: `${to.vi}, bài kiểm tra nhỏ đây! Xem huynh nhớ được bao nhiêu.`,

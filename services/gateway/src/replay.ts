@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { type ConversationStore, enqueue, type Queue, queueCatalog, type ReplayRate, voiceFor } from '@xiaoyue/shared';
+
+export interface ReplayRequest {
+  userId: string;
+  turnId: string;
+  rate: ReplayRate;
+  requestId?: string;
+}
+
+/**
+ * Speaks a past line of hers again: found in the learner's history and queued for speech; the
+ * audio comes back as a `replay_audio` event. False if the turn is not in the history (or said
+ * nothing).
+ */
+export async function startReplay(
+  deps: { store: ConversationStore; ttsQueue: Queue; timeoutMs: number },
+  request: ReplayRequest,
+): Promise<boolean> {
+  const turn = (await deps.store.history(request.userId)).find((t) => t.turn_id === request.turnId);
+  if (!turn || turn.chinese_content.trim() === '') return false;
+  await enqueue(deps.ttsQueue, queueCatalog.tts, {
+    turn_id: turn.turn_id,
+    user_id: request.userId,
+    request_id: request.requestId,
+    text: turn.chinese_content,
+    emotion: voiceFor(turn.emotion, turn.sulking_level),
+    deadline_at: Date.now() + deps.timeoutMs,
+    replay: { rate: request.rate, id: randomUUID().slice(0, 8) },
+  });
+  return true;
+}
