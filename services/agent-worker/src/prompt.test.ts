@@ -57,3 +57,65 @@ describe('tutor prompt', () => {
     expect(prompt.userMessage).toBe('再见');
   });
 });
+
+describe('what she knows of the learner', () => {
+  const card = {
+    id: 'c-abc',
+    kind: 'correction' as const,
+    front: '我是很好',
+    back: '我很好',
+    explanation: 'Không dùng 是 trước tính từ.',
+    quiz: { type: 'fill' as const, question: '改正', options: [], answer: '我很好', hint: '', explanation: '' },
+    fsrs: {
+      due: '2026-01-01T00:00:00.000Z',
+      stability: 0.2,
+      difficulty: 6,
+      elapsed_days: 0,
+      scheduled_days: 0,
+      learning_steps: 0,
+      reps: 1,
+      lapses: 0,
+      state: 1,
+    },
+    mistakes: 2,
+    created_at: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('keeps her Chinese at the learner’s HSK level', () => {
+    const at = (level: 1 | 6) =>
+      buildSystemPrompt({
+        userRole: '师兄',
+        sulkingLevel: 0,
+        learner: { level, profile: { interests: [], mistakes: [], turns_folded: 0 }, dueCards: [] },
+      });
+    expect(at(1)).toContain('HSK1');
+    expect(at(6)).toContain('HSK6');
+    expect(at(1)).not.toBe(at(6));
+  });
+
+  it('gives her the profile and asks her to bring due mistakes back with their card ids', () => {
+    const prompt = buildSystemPrompt({
+      userRole: '师兄',
+      sulkingLevel: 0,
+      learner: {
+        level: 2,
+        profile: {
+          name: '阿明',
+          interests: ['练剑'],
+          mistakes: [{ wrong: '我是很好', right: '我很好', count: 2 }],
+          turns_folded: 5,
+        },
+        dueCards: [card],
+      },
+    });
+    expect(prompt).toContain('阿明');
+    expect(prompt).toContain('练剑');
+    expect(prompt).toContain('“我是很好” → “我很好”');
+    expect(prompt).toContain('card_id "c-abc"');
+  });
+
+  it('says nothing of review when nothing is due', () => {
+    const prompt = buildSystemPrompt({ userRole: '师兄', sulkingLevel: 0 });
+    expect(prompt).not.toContain('card_id "');
+  });
+});

@@ -6,9 +6,9 @@ type Line = SpokenLine;
 // Readings are written by hand and checked against the agent's pinyin (reactions test there).
 const PRAISE: Line[] = [
   {
-    chinese_content: '答对了！真厉害！',
-    pinyin: 'dá duì le! zhēn lì hai!',
-    vietnamese_display: 'Đúng rồi! Giỏi quá!',
+    chinese_content: '答对了！真棒！',
+    pinyin: 'dá duì le! zhēn bàng!',
+    vietnamese_display: 'Đúng rồi! Hay lắm!',
     emotion: 'happy',
   },
   {
@@ -27,9 +27,9 @@ const PRAISE: Line[] = [
 
 const TEASE: Line[] = [
   {
-    chinese_content: '哎呀，错了！再想想吧。',
-    pinyin: 'āi yā, cuò le! zài xiǎng xiang ba.',
-    vietnamese_display: 'Ái chà, sai rồi! Nghĩ lại đi nhé.',
+    chinese_content: '哎呀，错了！再试一次吧。',
+    pinyin: 'āi yā, cuò le! zài shì yí cì ba.',
+    vietnamese_display: 'Ái chà, sai rồi! Thử lại lần nữa nhé.',
     emotion: 'teasing',
   },
   {
@@ -39,9 +39,9 @@ const TEASE: Line[] = [
     emotion: 'teasing',
   },
   {
-    chinese_content: '不对哦，我过几天还要考你。',
-    pinyin: 'bú duì o, wǒ guò jǐ tiān hái yào kǎo nǐ.',
-    vietnamese_display: 'Không đúng đâu, vài hôm nữa muội còn kiểm tra lại đấy.',
+    chinese_content: '不对，我过几天还要考你。',
+    pinyin: 'bú duì, wǒ guò jǐ tiān hái yào kǎo nǐ.',
+    vietnamese_display: 'Không đúng, vài hôm nữa muội còn kiểm tra lại đấy.',
     emotion: 'strict',
   },
 ];
@@ -72,8 +72,8 @@ export function quizReaction(correct: boolean, sulkingLevel: SulkingLevel, seed:
 export function reviewOpening(due: number): SpokenLine {
   return due > 0
     ? {
-        chinese_content: '以前错过的题，我们再练一遍！',
-        pinyin: 'yǐ qián cuò guo de tí, wǒ men zài liàn yí biàn!',
+        chinese_content: '以前做错的题，我们再练一遍！',
+        pinyin: 'yǐ qián zuò cuò de tí, wǒ men zài liàn yí biàn!',
         vietnamese_display: 'Những câu từng sai, mình luyện lại một lượt nhé!',
         emotion: 'strict',
       }
