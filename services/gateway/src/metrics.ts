@@ -26,6 +26,12 @@ export function createGatewayMetrics(registry: Registry, socketCount: () => numb
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    quizAnswers: new Counter({
+      name: 'xiaoyue_quiz_answers_total',
+      help: 'Quiz answers graded, by quiz type and whether they were right',
+      labelNames: ['type', 'correct'],
+      registers: [registry],
+    }),
     clientErrors: new Counter({
       name: 'xiaoyue_client_errors_total',
       help: 'Error frames sent to clients, by code',

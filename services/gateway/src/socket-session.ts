@@ -413,6 +413,7 @@ export class SocketSession implements FeedListener {
       sulkingLevel: sulking_level,
     });
     if (outcome.kind === 'graded') {
+      this.deps.metrics?.quizAnswers.inc({ type: outcome.type, correct: String(outcome.result.correct) });
       this.send(successFrame('quiz_result', outcome.result, requestId));
       return;
     }

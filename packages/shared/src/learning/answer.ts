@@ -1,12 +1,12 @@
 import type { QuizResultData, ReviewData } from '../protocol.js';
-import type { SulkingLevel } from '../reply.js';
+import type { QuizType, SulkingLevel } from '../reply.js';
 import { dueAt } from './cards.js';
 import { gradeAnswer } from './grading.js';
 import type { LearnerStore } from './learner-store.js';
 import { quizReaction, reviewOpening } from './reactions.js';
 
 export type AnswerOutcome =
-  | { kind: 'graded'; result: QuizResultData }
+  | { kind: 'graded'; type: QuizType; result: QuizResultData }
   | { kind: 'unknown_quiz' }
   | { kind: 'already_answered'; expected: string };
 
@@ -42,6 +42,7 @@ export async function answerQuiz(
         );
   return {
     kind: 'graded',
+    type: draft.type,
     result: {
       quiz_id: input.quizId,
       correct,
