@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toPinyin } from './pinyin.js';
+import { toPinyin } from './pinyin-tokens.js';
 
 describe('dictionary pinyin', () => {
   it.each([

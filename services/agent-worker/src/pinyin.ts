@@ -1,10 +1,10 @@
-import { customPinyin, pinyin } from 'pinyin-pro';
+import { customPinyin } from 'pinyin-pro';
 
 /**
  * Readings the dictionary gets wrong in the offline tutor's sentences (polyphones in context).
  * pinyin-pro applies these phrase readings before its own.
  */
-const PHRASE_READINGS: Record<string, string> = {
+export const PHRASE_READINGS: Record<string, string> = {
   谢谢: 'xiè xie',
   长得: 'zhǎng de',
   说得: 'shuō de',
@@ -40,43 +40,9 @@ const PHRASE_READINGS: Record<string, string> = {
   事情: 'shì qing',
   早上: 'zǎo shang',
   晚上: 'wǎn shang',
+  和尚: 'hé shang',
+  舍得: 'shě de',
+  功夫: 'gōng fu',
+  舍不得: 'shě bù de',
 };
 customPinyin(PHRASE_READINGS);
-
-const PUNCTUATION: Record<string, string> = {
-  '，': ',',
-  '。': '.',
-  '！': '!',
-  '？': '?',
-  '、': ',',
-  '：': ':',
-  '；': ';',
-  '”': '”',
-  '～': '~',
-  '…': '…',
-};
-
-/**
- * Pinyin with tone marks for a Chinese sentence, from the dictionary (never typed by hand):
- * syllables separated by spaces, punctuation attached, each sentence capitalised.
- */
-export function toPinyin(text: string): string {
-  const syllables = pinyin(text, { toneType: 'symbol', type: 'array', nonZh: 'consecutive' });
-  let out = '';
-  let sentenceStart = true;
-  for (const token of syllables) {
-    // Runs of punctuation come as one token (e.g. "：“"): place each mark by itself.
-    if (/^[\p{P}\p{S}\s]+$/u.test(token)) {
-      for (const mark of token.trim()) {
-        if (mark === '“') out += `${out ? ' ' : ''}“`;
-        else out += PUNCTUATION[mark] ?? mark;
-        if (/[.!?。！？]/.test(mark)) sentenceStart = true;
-      }
-      continue;
-    }
-    const word = sentenceStart ? token.charAt(0).toUpperCase() + token.slice(1) : token;
-    out += (out && !out.endsWith('“') ? ' ' : '') + word;
-    sentenceStart = false;
-  }
-  return out;
-}

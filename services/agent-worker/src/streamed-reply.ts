@@ -18,7 +18,7 @@ import {
   voiceFor,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
-import { toPinyin } from './pinyin.js';
+import { toPinyin } from './pinyin-tokens.js';
 import { SentenceSplitter } from './sentences.js';
 import type { PendingReply } from './turn.js';
 

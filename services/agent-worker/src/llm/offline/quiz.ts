@@ -1,5 +1,5 @@
 import type { QuizDraft } from '@xiaoyue/shared';
-import { toPinyin } from '../../pinyin.js';
+import { toPinyin } from '../../pinyin-tokens.js';
 import { PHRASEBOOK, type VocabularyItem } from './phrasebook.js';
 
 /** Every word of the phrasebook, once. */

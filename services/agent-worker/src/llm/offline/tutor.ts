@@ -8,7 +8,7 @@ import type {
   UserTone,
 } from '@xiaoyue/shared';
 import { clampSulkingLevel } from '@xiaoyue/shared';
-import { toPinyin } from '../../pinyin.js';
+import { toPinyin } from '../../pinyin-tokens.js';
 import type { TutorLlm, TutorPrompt } from '../types.js';
 import { findCorrection } from './corrections.js';
 import { type Address, addressFor, PHRASEBOOK, UNKNOWN_REPLIES } from './phrasebook.js';
