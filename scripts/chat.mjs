@@ -25,53 +25,159 @@ const HELP = `commands:
   /reset        start the conversation again
   /state        show the sulking level and the stored history
   /sulk N       set her sulking level (0-3)
-  1, 2, 3…      answer the last quiz's current question by number
+  /slow         hear her last line again, slowly (saved too with --save-audio)
+quizzes (her questions come one at a time; the server grades your answers):
+  1, 2, 3…      answer a multiple-choice question with that option
+  /a ANSWER     answer in words: fill-in and translation questions (or a choice, by its text)
+  /skip         leave the current question unanswered and go to the next
+  /quiz         show the current question again
+  /review       a quiz of your past mistakes that are due for review
+  /progress     your level, review cards, quiz accuracy, streak and words met
+  /level N      set your HSK level (1-6): she keeps her Chinese at that level
   /help, /quit`;
 
 let socket;
 let lastSeq;
 let epoch;
-let waiting = false; // a chat was sent and its reply has not come yet
-let quiz = []; // questions of the last quiz not yet answered
+/** The response type the last request waits for ('reply', 'quiz_result', …), or false. */
+let waiting = false;
+let waitTimer;
+let quiz = []; // questions of the last quiz not yet answered (the first is the current one)
+let lastTurnId; // her last line, for /slow
 let closing = false;
 let retryMs = 500;
 const pending = []; // piped lines waiting for their turn
 let inputEnded = false;
 
+/** A request other than a chat gives up waiting after this long (piped input goes on). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 function print(line = '') {
   process.stdout.write(`${line}\n`);
 }
 
+/** Her pinyin: the reply's trusted reading, or its word-by-word tokens joined. */
+function pinyinOf(data) {
+  if (data.pinyin) return data.pinyin;
+  return (data.pinyin_tokens ?? [])
+    .map((t) => t.pinyin || t.hanzi)
+    .join(' ')
+    .replace(/ ([，。！？、：；,.!?:;])/g, '$1');
+}
+
+/** One line of hers: Chinese, pinyin, Vietnamese. */
+function showLine(data, indent = '') {
+  print(`${indent}${paint('1;31', '小师妹')}  ${paint('1', data.chinese_content)}`);
+  print(`${indent}        ${paint('32', pinyinOf(data))}`);
+  print(`${indent}        ${paint('33', data.vietnamese_display)}`);
+}
+
+function saveAudio(base64, name) {
+  const audio = Buffer.from(base64, 'base64');
+  if (!audioDir) return { bytes: audio.length };
+  mkdirSync(audioDir, { recursive: true });
+  const file = join(audioDir, `${name}.mp3`);
+  writeFileSync(file, audio);
+  return { bytes: audio.length, file };
+}
+
 function showReply(data, seq) {
   print();
-  print(`${paint('1;31', '小师妹')}  ${paint('1', data.chinese_content)}`);
-  print(`        ${paint('32', data.pinyin)}`);
-  print(`        ${paint('33', data.vietnamese_display)}`);
+  showLine(data);
   const extras = [`emotion: ${data.emotion}`, `sulking: ${data.sulking_level}/3`];
   if (data.action && data.action !== 'none') extras.push(`action: ${data.action}`);
   if (data.fallback) extras.push('fallback line');
   if (data.audio_base64) {
-    const audio = Buffer.from(data.audio_base64, 'base64');
-    extras.push(`audio: ${audio.length} bytes`);
-    if (audioDir) {
-      mkdirSync(audioDir, { recursive: true });
-      const file = join(audioDir, `${userId}-${seq ?? Date.now()}.mp3`);
-      writeFileSync(file, audio);
-      extras.push(`saved ${file}`);
-    }
+    const saved = saveAudio(data.audio_base64, `${userId}-${seq ?? Date.now()}`);
+    extras.push(`audio: ${saved.bytes} bytes`);
+    if (saved.file) extras.push(`saved ${saved.file}`);
   } else if (data.audio_error) {
     extras.push(`no audio (${data.audio_error})`);
   }
   print(paint('2', `        ${extras.join(' · ')}`));
-  quiz = Array.isArray(data.quiz_list) ? [...data.quiz_list] : [];
+  if (data.turn_id) lastTurnId = data.turn_id;
+  quiz = Array.isArray(data.quiz_list) ? data.quiz_list.filter((item) => item.id) : [];
   showQuizQuestion();
 }
 
 function showQuizQuestion() {
   const [item] = quiz;
   if (!item) return;
-  print(`  ${paint('1', `测验 ${item.question}`)}`);
-  item.options.forEach((option, i) => print(`    ${i + 1}. ${option}`));
+  const tag = item.review ? paint('36', '[ôn lại] ') : '';
+  print(`  ${tag}${paint('1', `测验 ${item.question}`)}`);
+  const options = item.type === 'choice' ? (item.options ?? []) : [];
+  options.forEach((option, i) => print(`    ${i + 1}. ${option}`));
+  if (item.hint) print(paint('2', `    hint: ${item.hint}`));
+  print(
+    paint(
+      '2',
+      options.length
+        ? `    (answer 1-${options.length}, /a TEXT, or /skip)`
+        : `    (${item.type === 'translate' ? 'translate it' : 'fill it in'}: /a YOUR ANSWER, or /skip)`,
+    ),
+  );
+}
+
+function showQuizResult(data) {
+  const [current] = quiz;
+  if (current?.id === data.quiz_id) quiz.shift();
+  print(
+    data.correct
+      ? paint('32', `  ✓ 对了！ Đúng rồi!  (${data.answer})`)
+      : paint('31', `  ✗ 不对。 Sai rồi: you said “${data.answer}”, expected “${data.expected}”`),
+  );
+  if (data.explanation) print(`    ${data.explanation}`);
+  if (data.reaction?.chinese_content) showLine(data.reaction, '  ');
+  if (!data.correct && data.card?.due_at) {
+    print(paint('2', `    (a review card: back on ${new Date(data.card.due_at).toLocaleString()}, see /review)`));
+  }
+  if (quiz.length) showQuizQuestion();
+  else if (current) print(paint('2', '  (quiz done: /progress shows your scores)'));
+}
+
+function showReview(data) {
+  print();
+  showLine(data);
+  quiz = Array.isArray(data.quiz_list) ? data.quiz_list.filter((item) => item.id) : [];
+  if (quiz.length) {
+    print(paint('2', `        ${data.due} card${data.due === 1 ? '' : 's'} due; ${quiz.length} asked now`));
+    showQuizQuestion();
+  } else {
+    const next = data.next_due_at ? `; next review ${new Date(data.next_due_at).toLocaleString()}` : '';
+    print(paint('2', `        nothing to review now${next}`));
+  }
+}
+
+function showProgress(data) {
+  const accuracy = data.quiz_answered ? ` (${Math.round(data.quiz_accuracy * 100)}%)` : '';
+  print(
+    `progress: HSK level ${data.level} · review cards ${data.cards_total} (${data.cards_due} due, ${data.cards_learned} learned)` +
+      ` · quizzes ${data.quiz_correct}/${data.quiz_answered} right${accuracy}` +
+      ` · streak ${data.streak_days} day${data.streak_days === 1 ? '' : 's'} · words met ${data.words_met}`,
+  );
+  const profile = data.profile ?? {};
+  const about = [];
+  if (profile.name) about.push(`name: ${profile.name}`);
+  if (profile.interests?.length) about.push(`interests: ${profile.interests.join(', ')}`);
+  if (data.next_due_at && !data.cards_due) about.push(`next review: ${new Date(data.next_due_at).toLocaleString()}`);
+  if (about.length) print(`  ${about.join(' · ')}`);
+  const mistakes = (profile.mistakes ?? []).slice(0, 5);
+  if (mistakes.length)
+    print(`  frequent mistakes: ${mistakes.map((m) => `${m.wrong} → ${m.right} (×${m.count})`).join('; ')}`);
+}
+
+function showReplay(data) {
+  if (data.audio_base64) {
+    const saved = saveAudio(data.audio_base64, `${userId}-${data.turn_id}-${data.rate}`);
+    print(
+      paint(
+        '2',
+        `  🐢 ${data.chinese_content} · replay (${data.rate}): ${saved.bytes} bytes${saved.file ? ` · saved ${saved.file}` : ''}`,
+      ),
+    );
+  } else {
+    print(paint('31', `  🐢 replay failed: ${data.audio_error ?? 'no audio'}`));
+  }
 }
 
 function onFrame(frame) {
@@ -96,7 +202,22 @@ function onFrame(frame) {
       break;
     case 'reply':
       showReply(data, frame.seq);
-      waiting = false;
+      break;
+    case 'quiz_result':
+      showQuizResult(data);
+      break;
+    case 'review':
+      showReview(data);
+      break;
+    case 'progress':
+    case 'progress_cleared':
+      showProgress(data);
+      break;
+    case 'level_set':
+      print(`HSK level is now ${data.level}`);
+      break;
+    case 'replay_audio':
+      showReplay(data);
       break;
     case 'state':
       print(`sulking ${data.sulking_level}/3, ${data.history_length} turns:`);
@@ -112,12 +233,45 @@ function onFrame(frame) {
       lastSeq = data.last_seq;
       print(paint('2', `(some older messages are gone: ${data.reason})`));
       break;
-    case 'error':
+    case 'error': {
       print(paint('31', `error ${data.code}: ${data.message}`));
-      if (data.code !== 'busy') waiting = false;
+      const answered = typeof frame.request_id === 'string' && frame.request_id.startsWith('answer:');
+      if (answered && (data.code === 'already_answered' || data.code === 'unknown_quiz')) {
+        // That question cannot be answered any more: on to the next.
+        if (quiz[0]?.id === frame.request_id.slice('answer:'.length)) quiz.shift();
+        showQuizQuestion();
+      }
+      if (data.code !== 'busy') doneWaiting();
       break;
+    }
   }
+  if (frame.type === waiting) doneWaiting();
   next();
+}
+
+function doneWaiting() {
+  waiting = false;
+  clearTimeout(waitTimer);
+}
+
+/** Sends a request and, for piped input, holds the next line until `responseType` comes. */
+function request(frame, responseType) {
+  if (!send(frame)) return;
+  waiting = responseType;
+  clearTimeout(waitTimer);
+  if (responseType !== 'reply') {
+    waitTimer = setTimeout(() => {
+      print(paint('2', `(no ${responseType} after ${REQUEST_TIMEOUT_MS / 1000} s; going on)`));
+      doneWaiting();
+      next();
+    }, REQUEST_TIMEOUT_MS);
+  }
+}
+
+function answer(text) {
+  const [item] = quiz;
+  if (!item) return print('no open quiz question (ask her: 考考我, or /review)');
+  request({ action: 'answer', quiz_id: item.id, answer: text, request_id: `answer:${item.id}` }, 'quiz_result');
 }
 
 function handleLine(raw) {
@@ -125,24 +279,49 @@ function handleLine(raw) {
   if (!line) return;
   if (line === '/quit' || line === '/exit') return quit();
   if (line === '/help') return print(HELP);
-  if (line === '/reset') return send({ action: 'reset' });
-  if (line === '/state') return send({ action: 'get_state' });
-  const sulk = /^\/sulk\s+(\d)$/.exec(line);
-  if (sulk) return send({ action: 'set_sulking', level: Number(sulk[1]) });
-  if (line.startsWith('/')) return print(`unknown command ${line}\n${HELP}`);
-  if (quiz.length > 0 && /^\d+$/.test(line)) {
-    const item = quiz.shift();
-    const chosen = item.options[Number(line) - 1];
-    print(chosen === item.answer ? paint('32', '  对了！ Đúng rồi!') : paint('31', `  不对。 Sai rồi: ${item.answer}`));
-    return showQuizQuestion();
+  if (line === '/reset') return request({ action: 'reset' }, 'reset');
+  if (line === '/state') return request({ action: 'get_state' }, 'state');
+  if (line === '/review') return request({ action: 'review' }, 'review');
+  if (line === '/progress') return request({ action: 'get_progress' }, 'progress');
+  if (line === '/quiz') return quiz.length ? showQuizQuestion() : print('no open quiz question');
+  if (line === '/skip') {
+    if (!quiz.shift()) return print('no open quiz question');
+    return quiz.length ? showQuizQuestion() : print(paint('2', '  (no more questions)'));
   }
-  waiting = true;
-  send({ action: 'chat', message: line });
+  if (line === '/slow') {
+    if (!lastTurnId) return print('she has not said anything yet');
+    return request(
+      { action: 'replay', turn_id: lastTurnId, rate: 'slow', request_id: `replay:${lastTurnId}` },
+      'replay_audio',
+    );
+  }
+  const sulk = /^\/sulk\s+(\d)$/.exec(line);
+  if (sulk) return request({ action: 'set_sulking', level: Number(sulk[1]) }, 'sulking_set');
+  const level = /^\/level\s+(\d)$/.exec(line);
+  if (level) return request({ action: 'set_level', level: Number(level[1]) }, 'level_set');
+  const typed = /^\/a(?:nswer)?\s+(.+)$/.exec(line);
+  if (typed) return answer(typed[1].trim());
+  if (line.startsWith('/')) return print(`unknown command ${line}\n${HELP}`);
+  const [item] = quiz;
+  if (item && /^\d+$/.test(line)) {
+    const options = item.type === 'choice' ? (item.options ?? []) : [];
+    const chosen = options[Number(line) - 1];
+    if (chosen === undefined) {
+      return print(options.length ? `choose 1-${options.length}` : 'this question wants words: /a YOUR ANSWER');
+    }
+    return answer(chosen);
+  }
+  request({ action: 'chat', message: line }, 'reply');
 }
 
+/** Sends a frame; false (and says so) if not connected. */
 function send(frame) {
-  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-  else print(paint('31', 'not connected yet; try again in a moment'));
+  if (socket?.readyState === WebSocket.OPEN) {
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+  print(paint('31', 'not connected yet; try again in a moment'));
+  return false;
 }
 
 /** Piped input: one line at a time, each after the previous answer. */

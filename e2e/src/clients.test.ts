@@ -61,6 +61,31 @@ describe('pnpm chat', () => {
     expect(output).toContain('sulking level is now 2');
     expect(output).toMatch(/audio: \d+ bytes/);
   });
+
+  it('answers a quiz graded by the server, and shows progress, level, review and a slow replay', async () => {
+    const { code, output } = await runScript('chat.mjs', ['cli-quizzer', '--url', system.baseUrl], {
+      input: '考考我\n1\n/a 2\n/skip\n/progress\n/level 3\n/slow\n/review\n',
+    });
+    expect(code).toBe(0);
+    // The questions carry no key: the answers are graded by the server, one result each.
+    const results = output.match(/^ {2}[✓✗] .+$/gmu) ?? [];
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result).toMatch(/^ {2}(✓ 对了！ Đúng rồi! {2}\(.+\)|✗ 不对。 Sai rồi: you said “.+”, expected “.+”)$/u);
+    }
+    // Each result is followed by the explanation and her reaction (Chinese, pinyin, Vietnamese).
+    expect(output).toMatch(
+      /[✓✗] .+\n {4}“.+” \(.+\) nghĩa là “.+”\.\n {2}小师妹 {2}\p{Script=Han}.*\n {10}\S.*\n {10}\S/u,
+    );
+    expect(output).toMatch(/\(answer 1-[34], \/a TEXT, or \/skip\)/);
+    const correct = results.filter((r) => r.includes('✓')).length;
+    expect(output).toContain(`quizzes ${correct}/2 right (${Math.round((correct / 2) * 100)}%)`);
+    expect(output).toMatch(/progress: HSK level \d · review cards \d+ \(\d+ due, 0 learned\)/);
+    expect(output).toMatch(/streak 1 day · words met [1-9]\d*/);
+    expect(output).toContain('HSK level is now 3');
+    expect(output).toMatch(/🐢 .+ · replay \(slow\): \d+ bytes/);
+    expect(output).toMatch(/(以前错过的题|现在没有要复习的)/);
+  });
 });
 
 describe('pnpm check', () => {

@@ -25,8 +25,8 @@ afterAll(async () => {
 /** Lets the learner's review cards fall due now, as if their minute had passed. */
 async function letCardsFallDue(userId: string): Promise<void> {
   const key = `${system.prefix}:{u:${userId}}:cards-due`;
-  const ids = await redis.zrange(key, 0, -1);
-  for (const id of ids) await redis.zadd(key, Date.now() - 1_000, id);
+  const ids = await redis.zrange(key, '0', '-1');
+  for (const id of ids) await redis.zadd(key, String(Date.now() - 1_000), id);
 }
 
 async function chat(client: TestClient, message: string) {

@@ -117,7 +117,7 @@ describe('quizzes from Gemini are graded on the server', () => {
 
     redis ??= new Redis(env.redis.url);
     const dueKey = `${env.system.prefix}:{u:${userId}}:cards-due`;
-    for (const id of await redis.zrange(dueKey, 0, -1)) await redis.zadd(dueKey, Date.now() - 1_000, id);
+    for (const id of await redis.zrange(dueKey, '0', '-1')) await redis.zadd(dueKey, String(Date.now() - 1_000), id);
     expect((await client.request({ action: 'set_level', level: 5 }, 'level_set')).data.level).toBe(5);
 
     env.gemini.enqueue({ kind: 'reply', body: tutorReply({ action: 'none' }) });

@@ -1,22 +1,39 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, startTestRedis, type TestRedis } from '@xiaoyue/test-support';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeGemini, repoRoot, startFakeGemini, startTestRedis, type TestRedis } from '@xiaoyue/test-support';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from './system.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 
 let redis: TestRedis;
-let system: RunningSystem;
 let browser: Browser;
-let page: Page;
+/** Uncaught errors of the page's script: none are expected. */
+const pageErrors: string[] = [];
+
+async function openPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+  page.on('pageerror', (error) => void pageErrors.push(String(error)));
+  return page;
+}
+
+/** How long an audio element's media lasts once loaded (-1 if it cannot be decoded). */
+function audioDuration(audio: Locator): Promise<number> {
+  return audio.evaluate(
+    (element: HTMLAudioElement) =>
+      new Promise<number>((resolve) => {
+        if (element.readyState >= 1) resolve(element.duration);
+        element.onloadedmetadata = () => resolve(element.duration);
+        element.onerror = () => resolve(-1);
+      }),
+  );
+}
 
 describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package chromium)', () => {
   beforeAll(async () => {
     redis = await startTestRedis();
-    system = await startSystem({ redisUrl: redis.url });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -30,73 +47,236 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
         '--disable-sync',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
   });
   afterAll(async () => {
     await browser?.close();
-    await system?.stop();
     await redis?.stop();
   });
-
-  it('connects and shows the offline badge', async () => {
-    await page.goto(`${system.probes.gateway}/?user=web-tester&autoconnect`);
-    await page.getByText('đã kết nối').waitFor();
-    expect(await page.locator('#mode').isVisible()).toBe(true);
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
   });
 
-  it('chats: her Chinese, pinyin, Vietnamese, emotion and a playable voice', async () => {
-    await page.fill('#message', '你好');
-    await page.press('#message', 'Enter');
-    const reply = page.locator('.msg.her').last();
-    await reply.locator('.zh', { hasText: '师兄好' }).waitFor();
-    expect(await reply.locator('.py').innerText()).toMatch(/^Shī xiōng hǎo!/);
-    expect(await reply.locator('.vi').innerText()).toMatch(/sư huynh/);
-    expect(await reply.locator('.emotion').innerText()).toMatch(/vui/);
-    const duration = await reply.locator('audio').evaluate(
-      (audio: HTMLAudioElement) =>
-        new Promise<number>((resolve) => {
-          if (audio.readyState >= 1) resolve(audio.duration);
-          audio.onloadedmetadata = () => resolve(audio.duration);
-          audio.onerror = () => resolve(-1);
-        }),
-    );
-    expect(duration).toBeGreaterThan(0.3);
-  });
-
-  it('renders a quiz as choices that mark the right answer', async () => {
-    await page.fill('#message', '考考我');
-    await page.press('#message', 'Enter');
-    const quiz = page.locator('.msg.her').last().locator('.quiz');
-    await quiz.waitFor();
-    expect(await quiz.locator('.q').count()).toBe(3);
-    await quiz.locator('.choices').first().locator('button').first().click();
-    expect(await quiz.locator('.choices').first().locator('button.right').count()).toBe(1);
-  });
-
-  it('hides and shows the pinyin', async () => {
-    await page.click('#toggle-pinyin');
-    expect(await page.locator('.py').first().isVisible()).toBe(false);
-    await page.click('#toggle-pinyin');
-    expect(await page.locator('.py').first().isVisible()).toBe(true);
-  });
-
-  it('reconnects after a drop and shows a reply it missed, once', async () => {
-    const before = await page.locator('.msg.her').count();
-    await page.evaluate(() => {
-      // biome-ignore lint/suspicious/noExplicitAny: the page's own socket variable
-      (globalThis as any).eval('socket').close();
+  describe('with the offline tutor', () => {
+    let system: RunningSystem;
+    let page: Page;
+    beforeAll(async () => {
+      system = await startSystem({ redisUrl: redis.url });
+      page = await openPage();
     });
-    // While the page is away, the same learner talks from another device.
-    const phone = await system.connect('web-tester');
-    await phone.next('welcome');
-    phone.send({ action: 'chat', message: '谢谢' });
-    await phone.next('reply');
-    phone.close();
-    await page.locator('.msg.her .zh', { hasText: '不客气' }).waitFor({ timeout: 10_000 });
-    await page.getByText('đã kết nối').waitFor();
-    await page.waitForTimeout(500);
-    expect(await page.locator('.msg.her').count()).toBe(before + 1);
-    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, 'test-results', 'web-page.png'), fullPage: true });
+    afterAll(async () => {
+      await page?.close();
+      await system?.stop();
+    });
+
+    it('connects and shows the offline badge', async () => {
+      await page.goto(`${system.probes.gateway}/?user=web-tester&autoconnect`);
+      await page.getByText('đã kết nối').waitFor();
+      expect(await page.locator('#mode').isVisible()).toBe(true);
+    });
+
+    it('chats: her Chinese with ruby pinyin, Vietnamese, emotion and a playable voice', async () => {
+      await page.fill('#message', '你好');
+      await page.press('#message', 'Enter');
+      const reply = page.locator('.msg.her').last();
+      const zh = reply.locator('.zh[data-text^="师兄好"]');
+      await zh.waitFor();
+      // Each character carries its reading; punctuation stays plain text.
+      expect((await zh.locator('rt').allInnerTexts()).slice(0, 3)).toEqual(['shī', 'xiōng', 'hǎo']);
+      expect(await zh.locator('ruby', { hasText: '好' }).first().locator('rt').innerText()).toBe('hǎo');
+      expect(await zh.locator('ruby', { hasText: '！' }).count()).toBe(0);
+      expect(await zh.getAttribute('title')).toMatch(/^Shī xiōng hǎo!/);
+      expect(await reply.locator('.vi').innerText()).toMatch(/sư huynh/);
+      expect(await reply.locator('.emotion').innerText()).toMatch(/vui/);
+      expect(await audioDuration(reply.locator('audio.voice'))).toBeGreaterThan(0.3);
+    });
+
+    it('replays her line slowly with the 🐢 button', async () => {
+      const reply = page.locator('.msg.her').last();
+      const normal = await audioDuration(reply.locator('audio.voice'));
+      await reply.locator('button.slow').click();
+      const replay = reply.locator('audio.replay');
+      await replay.waitFor({ state: 'attached', timeout: 10_000 });
+      expect(await replay.getAttribute('data-rate')).toBe('slow');
+      expect(await audioDuration(replay)).toBeGreaterThan(normal);
+      expect(await reply.locator('button.slow').isEnabled()).toBe(true);
+    });
+
+    it('hides and shows the pinyin', async () => {
+      const reading = page.locator('.msg.her .zh rt').first();
+      await page.click('#toggle-pinyin');
+      expect(await reading.isVisible()).toBe(false);
+      await page.click('#toggle-pinyin');
+      expect(await reading.isVisible()).toBe(true);
+    });
+
+    it('reconnects after a drop and shows a reply it missed, once', async () => {
+      const before = await page.locator('.msg.her').count();
+      await page.evaluate(() => {
+        (globalThis as any).eval('socket').close();
+      });
+      // While the page is away, the same learner talks from another device.
+      const phone = await system.connect('web-tester');
+      await phone.next('welcome');
+      phone.send({ action: 'chat', message: '谢谢' });
+      await phone.next('reply');
+      phone.close();
+      await page.locator('.msg.her .zh[data-text*="不客气"]').waitFor({ timeout: 10_000 });
+      await page.getByText('đã kết nối').waitFor();
+      await page.waitForTimeout(500);
+      expect(await page.locator('.msg.her').count()).toBe(before + 1);
+      mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(repoRoot, 'test-results', 'web-page.png'), fullPage: true });
+    });
+  });
+
+  describe('with a model that sets quizzes (fake Gemini)', () => {
+    let gemini: FakeGemini;
+    let system: RunningSystem;
+    let page: Page;
+    /** Every frame the page received, as sent. */
+    const received: string[] = [];
+    const EXPLANATIONS = ['BÍ-MẬT-1: 谢谢 nghĩa là cảm ơn.', 'BÍ-MẬT-2: 朋友 nghĩa là bạn bè.', 'BÍ-MẬT-3: 好 là tốt.'];
+    // The model's own shape: every item carries its key and explanation.
+    const QUIZ_REPLY = {
+      emotion: 'excited',
+      chinese_content: '阿明师兄，考考你！',
+      pinyin: 'Ā Míng shīxiōng, kǎo kǎo nǐ!',
+      vietnamese_display: 'A Minh sư huynh, muội kiểm tra huynh nhé!',
+      action: 'quiz',
+      quiz_list: [
+        {
+          type: 'choice',
+          question: '“谢谢”是什么意思？',
+          options: ['xin chào', 'cảm ơn', 'tạm biệt'],
+          answer: 'cảm ơn',
+          hint: '',
+          explanation: EXPLANATIONS[0],
+        },
+        {
+          type: 'choice',
+          question: '“朋友”是什么意思？',
+          options: ['bạn bè', 'thầy giáo', 'sư phụ'],
+          answer: 'bạn bè',
+          hint: '',
+          explanation: EXPLANATIONS[1],
+        },
+        {
+          type: 'fill',
+          question: '你___吗？(khỏe không?)',
+          options: [],
+          answer: '好',
+          hint: 'hǎo',
+          explanation: EXPLANATIONS[2],
+        },
+      ],
+      user_tone: 'polite',
+      learner_facts: { name: '阿明' },
+      thought: 'a quiz for 阿明',
+    };
+    const item = (index: number) => page.locator('.msg.her').last().locator('.quiz .item').nth(index);
+
+    beforeAll(async () => {
+      gemini = await startFakeGemini();
+      system = await startSystem({ redisUrl: redis.url, gemini });
+      page = await openPage();
+      page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void received.push(String(payload))));
+      await page.goto(`${system.probes.gateway}/?user=web-quizzer&autoconnect`);
+      await page.getByText('đã kết nối').waitFor();
+    });
+    afterAll(async () => {
+      await page?.close();
+      await system?.stop();
+      await gemini?.close();
+    });
+
+    it('renders a quiz without its answer key, and marks answers as the server grades them', async () => {
+      gemini.enqueue({ kind: 'reply', body: QUIZ_REPLY });
+      await page.fill('#message', '我叫阿明，考考我');
+      await page.press('#message', 'Enter');
+      const quiz = page.locator('.msg.her').last().locator('.quiz');
+      await quiz.waitFor();
+      expect(await quiz.locator('.q').count()).toBe(3);
+
+      // Neither the keys nor the explanations reached the page before an answer.
+      const reply = received.map((raw) => JSON.parse(raw)).find((frame) => frame.type === 'reply');
+      expect(reply.data.quiz_list).toHaveLength(3);
+      for (const quizItem of reply.data.quiz_list) {
+        expect(quizItem.id).toMatch(/.+/);
+        expect(quizItem).not.toHaveProperty('answer');
+        expect(quizItem).not.toHaveProperty('explanation');
+      }
+      for (const explanation of EXPLANATIONS) {
+        expect(received.some((raw) => raw.includes(explanation.slice(0, 8)))).toBe(false);
+      }
+      expect(await page.locator('.quiz .result:visible').count()).toBe(0);
+      expect(await page.locator('.quiz .right, .quiz .wrong').count()).toBe(0);
+      expect(await item(2).locator('.hint').innerText()).toContain('hǎo');
+
+      // The right option, graded by the server.
+      await item(0).locator('button', { hasText: 'cảm ơn' }).click();
+      await item(0).locator('.result').waitFor();
+      expect(await item(0).getAttribute('class')).toContain('right');
+      expect(await item(0).locator('button.right').innerText()).toBe('cảm ơn');
+      expect(await item(0).locator('button.wrong').count()).toBe(0);
+      expect(await item(0).locator('.explanation').innerText()).toBe(EXPLANATIONS[0]);
+      expect(await item(0).locator('.reaction .zh').innerText()).toMatch(/\p{Script=Han}/u);
+      expect(await item(0).locator('button:enabled').count()).toBe(0);
+      const result = received.map((raw) => JSON.parse(raw)).find((frame) => frame.type === 'quiz_result');
+      expect(result.data).toMatchObject({ correct: true, answer: 'cảm ơn', expected: 'cảm ơn' });
+
+      // A wrong one: marked wrong, the right option and the expected answer shown.
+      await item(1).locator('button', { hasText: 'sư phụ' }).click();
+      await item(1).locator('.result').waitFor();
+      expect(await item(1).getAttribute('class')).toContain('wrong');
+      expect(await item(1).locator('button.wrong').innerText()).toBe('sư phụ');
+      expect(await item(1).locator('button.right').innerText()).toBe('bạn bè');
+      expect(await item(1).locator('.expected').innerText()).toBe('bạn bè');
+      expect(await item(1).locator('.explanation').innerText()).toBe(EXPLANATIONS[1]);
+      expect(await item(1).locator('.card-note').innerText()).toMatch(/ôn/);
+    });
+
+    it('shows progress: counts, accuracy, words met and the remembered name', async () => {
+      await page.click('#show-progress');
+      const panel = page.locator('#progress');
+      await panel.waitFor();
+      await expect.poll(() => panel.locator('#p-accuracy').innerText()).toBe('50% (1/2)');
+      expect(await panel.locator('#p-cards-total').innerText()).toBe('1');
+      expect(await panel.locator('#p-cards-learned').innerText()).toBe('0');
+      expect(Number(await panel.locator('#p-words').innerText())).toBeGreaterThan(0);
+      expect(await panel.locator('#p-streak').innerText()).toMatch(/^1 /);
+      expect(await panel.locator('#p-name').innerText()).toBe('阿明');
+      expect(await panel.locator('#level').inputValue()).toMatch(/^[1-6]$/);
+    });
+
+    it('answers a fill question through its input, and the open panel follows', async () => {
+      const fill = item(2);
+      await fill.locator('input').fill('好');
+      await fill.locator('input').press('Enter');
+      await fill.locator('.result').waitFor();
+      expect(await fill.getAttribute('class')).toContain('right');
+      expect(await fill.locator('input.right').count()).toBe(1);
+      expect(await fill.locator('.explanation').innerText()).toBe(EXPLANATIONS[2]);
+      await expect.poll(() => page.locator('#p-accuracy').innerText()).toBe('67% (2/3)');
+    });
+
+    it('sets the HSK level from the panel', async () => {
+      await page.selectOption('#level', '3');
+      await page.locator('.system', { hasText: 'cấp HSK 3' }).waitFor();
+      await page.click('#show-progress'); // close
+      await page.click('#show-progress'); // open again: read back from the server
+      await expect.poll(() => page.locator('#level').inputValue()).toBe('3');
+    });
+
+    it('asks a review from the Review button', async () => {
+      await page.click('#review');
+      const review = page.locator('.msg.her.review').last();
+      await review.waitFor();
+      // The card of the wrong answer comes back in a minute: nothing is due yet.
+      expect(await review.locator('.zh').getAttribute('data-text')).toMatch(/\p{Script=Han}/u);
+      expect(await review.locator('.due').innerText()).toMatch(/0 thẻ/);
+      expect(await review.locator('.next-due').innerText()).toMatch(/Lần ôn tiếp theo/);
+      mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(repoRoot, 'test-results', 'web-page-quiz.png'), fullPage: true });
+    });
   });
 });
