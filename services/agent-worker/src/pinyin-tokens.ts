@@ -1,3 +1,4 @@
+import { PINYIN_TONE_MARKS } from '@xiaoyue/shared';
 import { convert, OutputFormat, pinyin, segment } from 'pinyin-pro';
 import './pinyin.js'; // registers the phrase readings the dictionary gets wrong
 
@@ -13,16 +14,7 @@ const HAN = /\p{Script=Han}/u;
 const SYLLABLE =
   /(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ueng|ang|eng|ing|ong|ian|iao|uai|uan|van|ai|ei|ao|ou|an|en|in|un|vn|ia|ie|iu|ua|uo|ue|ve|ui|a|o|e|i|u|v)(?:r(?![aeiouv]))?/g;
 
-const TONE_MARKS: Record<string, [string, number]> = Object.fromEntries(
-  [
-    ['a', 'āáǎà'],
-    ['e', 'ēéěè'],
-    ['i', 'īíǐì'],
-    ['o', 'ōóǒò'],
-    ['u', 'ūúǔù'],
-    ['v', 'ǖǘǚǜ'],
-  ].flatMap(([base, marked]) => [...(marked as string)].map((mark, i) => [mark, [base as string, i + 1]])),
-);
+const TONE_MARKS = PINYIN_TONE_MARKS;
 
 /** The LLM's syllable at plain[from, to) ("v" for ü) with the tone written on or after it, as tone marks. */
 function withTone(plain: string, toneAt: number[], from: number, to: number): string {

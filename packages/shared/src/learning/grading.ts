@@ -1,13 +1,14 @@
 import type { QuizDraft } from '../reply.js';
 
-const TONE_MARKS: Record<string, [string, number]> = Object.fromEntries(
+/** Each tone-marked vowel as its plain letter (ü as `v`, as typed) and its tone: `ǎ` -> [a, 3]. */
+export const PINYIN_TONE_MARKS: Readonly<Record<string, [string, number]>> = Object.fromEntries(
   [
     ['a', 'āáǎà'],
     ['e', 'ēéěè'],
     ['i', 'īíǐì'],
     ['o', 'ōóǒò'],
     ['u', 'ūúǔù'],
-    ['ü', 'ǖǘǚǜ'],
+    ['v', 'ǖǘǚǜ'],
   ].flatMap(([base, marked]) => [...(marked as string)].map((mark, i) => [mark, [base as string, i + 1]])),
 );
 
@@ -29,7 +30,7 @@ export function normalizeAnswer(text: string): string {
     pendingTone = 0;
   };
   for (const char of lowered) {
-    const marked = TONE_MARKS[char];
+    const marked = PINYIN_TONE_MARKS[char];
     if (marked) {
       // A second tone before the first was written: the consonant just read began this syllable
       // (nǐnǎ -> ni3na3, not nin3a3).
@@ -59,8 +60,8 @@ export function normalizeAnswer(text: string): string {
 }
 
 function continuesSyllable(previous: string, char: string): boolean {
-  if (/[aeiouü]/.test(char)) return true;
-  if (char === 'n' || char === 'r') return /[aeiouü]/.test(previous);
+  if (/[aeiouüv]/.test(char)) return true;
+  if (char === 'n' || char === 'r') return /[aeiouüv]/.test(previous);
   return char === 'g' && previous === 'n';
 }
 
