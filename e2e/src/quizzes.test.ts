@@ -140,6 +140,61 @@ describe('quizzes from Gemini are graded on the server', () => {
   });
 });
 
+describe('translations the rules call wrong are judged by Gemini', () => {
+  async function translateQuiz() {
+    const client = await env.connect(learner());
+    env.gemini.enqueue({ kind: 'reply', body: tutorReply({ quiz_list: QUIZZES.slice(2) }) });
+    client.send({ action: 'chat', message: '考考我' });
+    const [item] = (await client.next('reply')).data.quiz_list;
+    return { client, item };
+  }
+
+  it('accepts another right wording when Gemini judges it right', async () => {
+    const { client, item } = await translateQuiz();
+    env.gemini.enqueue({
+      kind: 'reply',
+      body: { correct: true, explanation: 'Đúng: "mình rất vui" cũng là cách dịch đúng.' },
+    });
+    client.send({ action: 'answer', quiz_id: item.id, answer: 'Mình vui lắm', request_id: 'tr-1' });
+    const result = await client.next('quiz_result');
+    expect(result).toMatchObject({
+      request_id: 'tr-1',
+      data: {
+        correct: true,
+        graded_by: 'llm',
+        expected: 'Tôi rất vui.',
+        explanation: expect.stringContaining('mình rất vui'),
+      },
+    });
+    // It came through the outbox: a client that reconnects with last_seq gets it again.
+    expect(typeof result.seq).toBe('number');
+    const judged = JSON.stringify(env.gemini.requests.at(-1)?.body);
+    expect(judged).toContain('Mình vui lắm');
+    expect(judged).toContain('Tôi rất vui.');
+    const progress = (await client.request({ action: 'get_progress' }, 'progress')).data;
+    expect(progress).toMatchObject({ quiz_answered: 1, quiz_correct: 1, cards_total: 0 });
+  });
+
+  it('keeps the rules’ grade when Gemini fails, and never grades a quiz twice', async () => {
+    const { client, item } = await translateQuiz();
+    env.gemini.enqueue({ kind: 'error', status: 500 });
+    client.send({ action: 'answer', quiz_id: item.id, answer: 'Tôi buồn' });
+    const result = (await client.next('quiz_result')).data;
+    expect(result).toMatchObject({ correct: false, graded_by: 'rules', explanation: QUIZZES[2]?.explanation });
+    expect(result.card.id).toMatch(/^c-/);
+    const again = await client.request({ action: 'answer', quiz_id: item.id, answer: 'Tôi rất vui.' }, 'error');
+    expect(again.data.code).toBe('already_answered');
+  });
+
+  it('grades a translation the rules accept at once, without asking Gemini', async () => {
+    const { client, item } = await translateQuiz();
+    const asked = env.gemini.requests.length;
+    const result = await client.request({ action: 'answer', quiz_id: item.id, answer: 'tôi rất vui' }, 'quiz_result');
+    expect(result.data).toMatchObject({ correct: true, graded_by: 'rules' });
+    expect(env.gemini.requests.length).toBe(asked);
+  });
+});
+
 describe('replay with Edge', () => {
   it('re-speaks her line 30% slower than her voice for it, and a second slow replay comes from the cache', async () => {
     const client = await env.connect(learner());

@@ -321,6 +321,8 @@ export interface QuizResultData {
   /** Why (Vietnamese). */
   explanation: string;
   reaction: SpokenLine;
+  /** `rules` (deterministic), or `llm` for a translation the model judged. */
+  graded_by: 'rules' | 'llm';
   /** The review card the answer scheduled (a wrong answer makes one; a right one reviews it). */
   card?: { id: string; due_at: string };
 }

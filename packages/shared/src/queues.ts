@@ -12,7 +12,7 @@ export type { Job, Queue };
 
 import { z } from 'zod';
 import { ReplayRate, ReplyData, UserId } from './protocol.js';
-import { Emotion } from './reply.js';
+import { Emotion, QuizDraft, SulkingLevel } from './reply.js';
 
 /**
  * The queue catalog: each queue's name, payload schema, default job options and job-id builder
@@ -88,6 +88,18 @@ export const TurnDeadlineJob = z.object({
 });
 export type TurnDeadlineJob = z.infer<typeof TurnDeadlineJob>;
 
+/** A translation the rules graded wrong, for the agent's LLM to judge (other wordings may be right). */
+export const QuizJudgeJob = z.object({
+  user_id: UserId,
+  request_id: z.string().optional(),
+  quiz: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), turn_id: z.string(), draft: QuizDraft }),
+  answer: z.string(),
+  sulking_level: SulkingLevel,
+  /** Epoch ms after which the learner should not wait any longer: graded by the rules then. */
+  deadline_at: z.number(),
+});
+export type QuizJudgeJob = z.infer<typeof QuizJudgeJob>;
+
 /** A turn's speech job: the whole reply, or one sentence of a streamed reply. */
 export function ttsJobId(turnId: string, sentenceIndex?: number, replayId?: string): string {
   if (replayId !== undefined) return `${turnId}-replay-${replayId}`;
@@ -112,6 +124,14 @@ export const queueCatalog = {
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
     jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index, p.replay?.id),
+  }),
+  /** Translations waiting for the LLM's judgement; the result reaches the learner via the outbox. */
+  quizJudge: defineQueue({
+    name: 'quiz-judge',
+    payload: QuizJudgeJob,
+    defaultJobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 200 }, ...keepFinished },
+    workerOptions: SHORT_LOCKS,
+    jobId: (p) => `${p.quiz.id}-judge`,
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({

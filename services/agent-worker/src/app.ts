@@ -15,6 +15,7 @@ import {
 import { Worker } from 'bullmq';
 import { enforceTurnDeadline } from './deadline.js';
 import type { AgentEnv } from './env.js';
+import { judgeAnswer } from './judge.js';
 import type { TutorLlm } from './llm/types.js';
 import { createAgentMetrics } from './metrics.js';
 import { answerTurn, RateLimited, type TurnDeps } from './turn.js';
@@ -33,6 +34,8 @@ export interface AgentWorkerDeps {
 export interface AgentWorkers {
   chat: Worker;
   turnDeadline: Worker;
+  /** Translations the rules graded wrong, judged by the LLM. */
+  quizJudge: Worker;
   /** Stops taking jobs, lets running turns finish, then closes its queues. */
   close(): Promise<void>;
 }
@@ -112,7 +115,13 @@ export function startAgentWorkers({
       }),
     { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16, ...queueCatalog.turnDeadline.workerOptions },
   );
-  for (const worker of [chat, turnDeadline]) {
+  const quizJudge = new Worker(
+    queueCatalog.quizJudge.name,
+    async (job, _token, signal) =>
+      judgeAnswer(parseJobData(queueCatalog.quizJudge, job), { llm, learners, outbox, logger }, signal),
+    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16, ...queueCatalog.quizJudge.workerOptions },
+  );
+  for (const worker of [chat, turnDeadline, quizJudge]) {
     worker.on('failed', (job, err) =>
       logger.error({ jobId: job?.id, queue: worker.name, err: err.message }, 'job failed'),
     );
@@ -122,8 +131,9 @@ export function startAgentWorkers({
   return {
     chat,
     turnDeadline,
+    quizJudge,
     async close() {
-      await Promise.all([chat.close(), turnDeadline.close()]);
+      await Promise.all([chat.close(), turnDeadline.close(), quizJudge.close()]);
       await Promise.all([ttsQueue.close(), chatQueue.close()]);
     },
   };

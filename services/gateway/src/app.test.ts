@@ -54,6 +54,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
     chat: createQueue(queueCatalog.chat, redis, prefix),
     turnDeadline: createQueue(queueCatalog.turnDeadline, redis, prefix),
     tts: createQueue(queueCatalog.tts, redis, prefix),
+    quizJudge: createQueue(queueCatalog.quizJudge, redis, prefix),
   };
   const gateway: Gateway = await buildGateway({ env: config, logger, redis, subscriber, queues });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -21,6 +21,7 @@ import type { WebSocket } from 'ws';
 import { createAuthenticator, tokenFrom } from './auth.js';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
+import { type JudgeRequest, requestJudgement } from './judge.js';
 import { LearnerLimits, SOCKET_LEASE_MS } from './limits.js';
 import { createGatewayMetrics } from './metrics.js';
 import { type ReplayRequest, startReplay } from './replay.js';
@@ -35,7 +36,7 @@ export interface GatewayDeps {
   /** Worker-profile connection dedicated to pub/sub. */
   subscriber: Redis;
   /** `tts` carries replays (a past line spoken again). */
-  queues: { chat: Queue; turnDeadline: Queue; tts: Queue };
+  queues: { chat: Queue; turnDeadline: Queue; tts: Queue; quizJudge: Queue };
   /** Served at `/metrics`; a fresh one is made when not given. */
   metrics?: Registry;
 }
@@ -46,6 +47,9 @@ export interface Gateway {
   drain(): void;
   socketCount(): number;
 }
+
+/** How long a translation may wait for the LLM's judgement before the rules grade it. */
+const JUDGE_TIMEOUT_MS = 5_000;
 
 /** Frames beyond this are cut by the WebSocket layer itself (close 1009); below it we answer. */
 const HARD_MAX_PAYLOAD_BYTES = 1_048_576;
@@ -123,6 +127,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
     allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
     takeAction: (userId: string) => learnerLimits.takeAction(userId),
+    judgeTranslation: (request: JudgeRequest) =>
+      requestJudgement(
+        {
+          judgeQueue: deps.queues.quizJudge,
+          agentMode: () => redis.get(keys.agentMode()),
+          timeoutMs: JUDGE_TIMEOUT_MS,
+        },
+        request,
+      ),
     replay: (request: ReplayRequest) =>
       startReplay({ store, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
   };

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
     turnDeadline: createQueue(queueCatalog.turnDeadline, queueConnection, env.QUEUE_PREFIX),
     tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
+    quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
   for (const queue of Object.values(queues))
     queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));

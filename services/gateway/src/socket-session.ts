@@ -17,6 +17,7 @@ import {
 } from '@xiaoyue/shared';
 import type { WebSocket } from 'ws';
 import type { EventFeed, FeedListener } from './event-feed.js';
+import type { JudgeRequest } from './judge.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ReplayRequest } from './replay.js';
 import type { TurnStarter } from './turns.js';
@@ -40,6 +41,11 @@ export interface SessionDeps {
   allowDebugActions: boolean;
   /** Takes one action from the learner's rate budget. */
   takeAction: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  /**
+   * Hands a translation the rules graded wrong to the agents' LLM (its `quiz_result` comes through
+   * the outbox); false when no LLM can judge (offline tutor), so the rules' grade stands.
+   */
+  judgeTranslation: (request: JudgeRequest) => Promise<boolean>;
   /** Queues a past line for speech again; false if the turn is not in the history. */
   replay: (request: ReplayRequest) => Promise<boolean>;
 }
@@ -411,7 +417,14 @@ export class SocketSession implements FeedListener {
       quizId,
       answer,
       sulkingLevel: sulking_level,
+      defer: async (quiz) =>
+        quiz.draft.type === 'translate' &&
+        this.deps.judgeTranslation({ userId: this.userId, quiz, answer, sulkingLevel: sulking_level, requestId }),
     });
+    if (outcome.kind === 'deferred') {
+      this.watchInFlight();
+      return;
+    }
     if (outcome.kind === 'graded') {
       this.deps.metrics?.quizAnswers.inc({ type: outcome.type, correct: String(outcome.result.correct) });
       this.send(successFrame('quiz_result', outcome.result, requestId));

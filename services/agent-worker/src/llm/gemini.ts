@@ -1,6 +1,14 @@
 import { ApiError, type Content, GoogleGenAI, type Schema, Type } from '@google/genai';
 import { ACTIONS, AGENT_REPLY_FIELD_ORDER, type AgentReply, EMOTIONS, QUIZ_TYPES, USER_TONES } from '@xiaoyue/shared';
-import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './types.js';
+import {
+  LlmError,
+  parseReply,
+  parseVerdict,
+  type TranslationToJudge,
+  type TranslationVerdict,
+  type TutorLlm,
+  type TutorPrompt,
+} from './types.js';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -68,6 +76,20 @@ export function buildResponseSchema(): Schema {
   };
 }
 
+const JUDGE_INSTRUCTION = `你是中文老师，批改越南学生的翻译题。输入是 JSON：question（题目）、expected（参考答案）、answer（学生的答案）。
+意思正确、语法通顺就算对，不要求和参考答案逐字一致；意思错了、漏了关键内容或语法错误就算错。
+只输出 JSON：correct（true/false），explanation（用越南语简短说明为什么对或错，错时给出正确说法）。`;
+
+const VERDICT_SCHEMA: Schema = {
+  type: Type.OBJECT,
+  properties: {
+    correct: { type: Type.BOOLEAN },
+    explanation: { type: Type.STRING, description: 'why, in Vietnamese' },
+  },
+  required: ['correct', 'explanation'],
+  propertyOrdering: ['correct', 'explanation'],
+};
+
 /** Gemini through @google/genai: one attempt, structured JSON output, thinking off. */
 export class GeminiTutorLlm implements TutorLlm {
   readonly name = 'gemini';
@@ -83,16 +105,39 @@ export class GeminiTutorLlm implements TutorLlm {
   }
 
   async generateReply(prompt: TutorPrompt, signal: AbortSignal): Promise<AgentReply> {
+    return parseReply(await this.generateText(toContents(prompt), this.config(prompt), signal));
+  }
+
+  async judgeTranslation(input: TranslationToJudge, signal: AbortSignal): Promise<TranslationVerdict> {
+    const text = await this.generateText(
+      [{ role: 'user', parts: [{ text: JSON.stringify(input) }] }],
+      {
+        systemInstruction: JUDGE_INSTRUCTION,
+        responseMimeType: 'application/json',
+        responseSchema: VERDICT_SCHEMA,
+        thinkingConfig: { thinkingBudget: 0 },
+        temperature: 0,
+      },
+      signal,
+    );
+    return parseVerdict(text);
+  }
+
+  /** One generateContent call within the attempt's timeout; errors classified and redacted. */
+  private async generateText(
+    contents: Content[],
+    config: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const abortSignal = AbortSignal.any([signal, timeout]);
-    let text: string | undefined;
     try {
       const response = await this.client.models.generateContent({
         model: this.options.model,
-        contents: toContents(prompt),
-        config: { ...this.config(prompt), abortSignal },
+        contents,
+        config: { ...config, abortSignal },
       });
-      text = response.text;
+      return response.text;
     } catch (error) {
       throw this.redacted(
         classify(error, {
@@ -102,7 +147,6 @@ export class GeminiTutorLlm implements TutorLlm {
         }),
       );
     }
-    return parseReply(text);
   }
 
   async *streamReply(prompt: TutorPrompt, signal: AbortSignal): AsyncIterable<string> {

@@ -1,4 +1,5 @@
 import { AgentReply, type LearnerContext, type SulkingLevel } from '@xiaoyue/shared';
+import { z } from 'zod';
 
 /** One message of the conversation as the LLM sees it. */
 export interface PromptMessage {
@@ -24,6 +25,32 @@ export interface TutorLlm {
   generateReply(prompt: TutorPrompt, signal: AbortSignal): Promise<AgentReply>;
   /** The same reply as JSON text, in fragments as the model writes it (fields in speaking order). */
   streamReply(prompt: TutorPrompt, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * Whether a learner's translation says what the reference says (many wordings are right).
+   * Providers without a model leave it out: translations are then graded by the rules alone.
+   */
+  judgeTranslation?(input: TranslationToJudge, signal: AbortSignal): Promise<TranslationVerdict>;
+}
+
+export interface TranslationToJudge {
+  question: string;
+  expected: string;
+  answer: string;
+}
+
+export const TranslationVerdict = z.object({ correct: z.boolean(), explanation: z.string().default('') });
+export type TranslationVerdict = z.infer<typeof TranslationVerdict>;
+
+/** The model's verdict on a translation, or an `invalid_output` error. */
+export function parseVerdict(text: string | undefined): TranslationVerdict {
+  try {
+    return TranslationVerdict.parse(JSON.parse(text ?? ''));
+  } catch {
+    throw new LlmError(
+      `the model's verdict is not {correct, explanation}: ${(text ?? '').slice(0, 80)}`,
+      'invalid_output',
+    );
+  }
 }
 
 export type LlmErrorKind =
