@@ -30,6 +30,10 @@ export function redisKeys(prefix: string) {
     cards: (userId: string) => `${user(userId)}:cards`,
     /** Review card ids scored by when they fall due (epoch ms). */
     cardsDue: (userId: string) => `${user(userId)}:cards-due`,
+    /** Review card ids scored by how often the learner made that mistake (the profile's top mistakes). */
+    cardsByMistakes: (userId: string) => `${user(userId)}:cards-mistakes`,
+    /** Ids of cards graduated to spaced review (set). */
+    cardsLearned: (userId: string) => `${user(userId)}:cards-learned`,
     /** Distinct Chinese words she has used with the learner (set). */
     words: (userId: string) => `${user(userId)}:words`,
     /** One quiz's answer key and whether it was answered (expires with the conversation). */

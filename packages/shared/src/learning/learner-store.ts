@@ -139,12 +139,26 @@ export class LearnerStore {
     return raw ? parseCard(raw)[0] : undefined;
   }
 
+  /** Stores a card and its place in the indexes (due time, mistake count, learned or not). */
   private async saveCard(userId: string, card: ReviewCard): Promise<void> {
-    await this.redis
+    const multi = this.redis
       .multi()
       .hset(this.keys.cards(userId), card.id, JSON.stringify(card))
       .zadd(this.keys.cardsDue(userId), dueAt(card), card.id)
-      .exec();
+      .zadd(this.keys.cardsByMistakes(userId), card.mistakes, card.id);
+    if (isLearned(card)) multi.sadd(this.keys.cardsLearned(userId), card.id);
+    else multi.srem(this.keys.cardsLearned(userId), card.id);
+    await multi.exec();
+  }
+
+  /** The learner's most frequent mistakes, read from the index rather than from every card. */
+  private async topMistakes(userId: string): Promise<LearnerProfile['mistakes']> {
+    const ids = await this.redis.zrevrange(this.keys.cardsByMistakes(userId), 0, PROFILE_MISTAKES - 1);
+    if (ids.length === 0) return [];
+    const cards = (await this.redis.hmget(this.keys.cards(userId), ...ids)).flatMap((raw) =>
+      raw ? parseCard(raw) : [],
+    );
+    return cards.map((card) => ({ wrong: card.front, right: card.back, count: card.mistakes }));
   }
 
   // --- scores, streak, level, profile -------------------------------------------------------
@@ -177,19 +191,21 @@ export class LearnerStore {
 
   /** Level, profile and due cards for a turn's prompt. */
   async context(userId: string, dueLimit = 3, now = Date.now()): Promise<LearnerContext> {
-    const [level, profile, dueCards, cards] = await Promise.all([
+    const [level, profile, dueCards, mistakes] = await Promise.all([
       this.redis.hget(this.keys.learner(userId), 'level'),
       this.storedProfile(userId),
       this.dueCards(userId, dueLimit, now),
-      this.allCards(userId),
+      this.topMistakes(userId),
     ]);
-    return { level: parseLevel(level), profile: withMistakes(profile, cards), dueCards };
+    return { level: parseLevel(level), profile: { ...profile, mistakes }, dueCards };
   }
 
   async progress(userId: string, now = Date.now()): Promise<ProgressData> {
-    const [learner, cards, due, next, words] = await Promise.all([
+    const [learner, total, learned, mistakes, due, next, words] = await Promise.all([
       this.redis.hgetall(this.keys.learner(userId)),
-      this.allCards(userId),
+      this.redis.hlen(this.keys.cards(userId)),
+      this.redis.scard(this.keys.cardsLearned(userId)),
+      this.topMistakes(userId),
       this.redis.zcount(this.keys.cardsDue(userId), '-inf', now),
       this.redis.zrangebyscore(this.keys.cardsDue(userId), `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
       this.redis.scard(this.keys.words(userId)),
@@ -198,16 +214,16 @@ export class LearnerStore {
     const correct = Number(learner.quiz_correct ?? 0);
     return {
       level: parseLevel(learner.level),
-      cards_total: cards.length,
+      cards_total: total,
       cards_due: due,
-      cards_learned: cards.filter(isLearned).length,
+      cards_learned: learned,
       next_due_at: due === 0 && next[1] ? new Date(Number(next[1])).toISOString() : null,
       quiz_answered: answered,
       quiz_correct: correct,
       quiz_accuracy: answered === 0 ? 0 : Math.round((correct / answered) * 1000) / 1000,
       streak_days: currentStreak(learner, new Date(now)),
       words_met: words,
-      profile: withMistakes(parseProfile(learner.profile), cards),
+      profile: { ...parseProfile(learner.profile), mistakes },
     };
   }
 
@@ -217,16 +233,14 @@ export class LearnerStore {
       this.keys.learner(userId),
       this.keys.cards(userId),
       this.keys.cardsDue(userId),
+      this.keys.cardsByMistakes(userId),
+      this.keys.cardsLearned(userId),
       this.keys.words(userId),
     );
   }
 
   private async storedProfile(userId: string): Promise<LearnerProfile> {
     return parseProfile(await this.redis.hget(this.keys.learner(userId), 'profile'));
-  }
-
-  private async allCards(userId: string): Promise<ReviewCard[]> {
-    return (await this.redis.hvals(this.keys.cards(userId))).flatMap(parseCard);
   }
 
   /** One more active day: the streak grows on the first activity of a day after an active day. */
@@ -277,15 +291,6 @@ function parseProfile(raw: string | null | undefined): LearnerProfile {
   } catch {
     return fallback;
   }
-}
-
-/** The profile with the learner's most frequent mistakes (read from their cards). */
-function withMistakes(profile: LearnerProfile, cards: ReviewCard[]): LearnerProfile {
-  const mistakes = [...cards]
-    .sort((a, b) => b.mistakes - a.mistakes || Date.parse(b.created_at) - Date.parse(a.created_at))
-    .slice(0, PROFILE_MISTAKES)
-    .map((card) => ({ wrong: card.front, right: card.back, count: card.mistakes }));
-  return { ...profile, mistakes };
 }
 
 function parseCard(raw: string): ReviewCard[] {
