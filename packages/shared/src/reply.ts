@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionByLetter } from './learning/grading.js';
 
 /** XiaoYue's emotions; the TTS worker maps each one to a voice preset. */
 export const EMOTIONS = [
@@ -95,9 +96,8 @@ function gradableQuizzes(items: (QuizDraft | null)[]): QuizDraft[] {
   return items.flatMap((item) => {
     if (!item || item.answer === '') return [];
     // "B" for the second option: the key is the option itself.
-    const key = item.answer.normalize('NFKC').toUpperCase();
-    const letter = /^[A-D]$/.test(key) ? item.options[key.charCodeAt(0) - 65] : undefined;
-    if (letter !== undefined && !item.options.includes(item.answer)) item = { ...item, answer: letter };
+    const named = item.options.includes(item.answer) ? undefined : optionByLetter(item.options, item.answer);
+    if (named !== undefined) item = { ...item, answer: named };
     if (item.type === 'choice' && !item.options.includes(item.answer))
       return [{ ...item, type: 'fill' as const, options: [] }];
     return [item.type === 'choice' ? item : { ...item, options: [] }];

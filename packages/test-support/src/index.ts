@@ -2,4 +2,5 @@ export * from './fake-edge-tts.js';
 export * from './fake-gemini.js';
 export * from './processes.js';
 export * from './redis.js';
+export * from './rejection.js';
 export * from './ws-client.js';

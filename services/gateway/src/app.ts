@@ -113,6 +113,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   leaseRenewal.unref();
   app.addHook('onClose', async () => clearInterval(leaseRenewal));
 
+  const agentMode = () => redis.get(keys.agentMode());
   const sessionDeps = {
     feed,
     outbox,
@@ -122,7 +123,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     limits,
     logger,
     maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
-    agentMode: () => redis.get(keys.agentMode()),
+    agentMode,
     metrics,
     interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
     allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
@@ -131,7 +132,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       requestJudgement(
         {
           judgeQueue: deps.queues.quizJudge,
-          agentMode: () => redis.get(keys.agentMode()),
+          agentMode,
           timeoutMs: JUDGE_TIMEOUT_MS,
         },
         request,

@@ -91,7 +91,10 @@ export async function settleAnswer(
 
 /** A quiz of the learner's due cards, asked now (`review` action). */
 export async function startReview(store: LearnerStore, userId: string, now = Date.now()): Promise<ReviewData> {
-  const [cards, progress] = await Promise.all([store.dueCards(userId, REVIEW_SIZE, now), store.progress(userId, now)]);
+  const [cards, { due, next_due_at }] = await Promise.all([
+    store.dueCards(userId, REVIEW_SIZE, now),
+    store.dueSummary(userId, now),
+  ]);
   const quizList = await store.saveQuizzes(
     userId,
     `review-${now.toString(36)}`,
@@ -100,7 +103,7 @@ export async function startReview(store: LearnerStore, userId: string, now = Dat
   return {
     ...reviewOpening(cards.length),
     quiz_list: quizList,
-    due: progress.cards_due,
-    next_due_at: progress.next_due_at,
+    due,
+    next_due_at,
   };
 }

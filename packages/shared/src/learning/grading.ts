@@ -65,6 +65,15 @@ function continuesSyllable(previous: string, char: string): boolean {
   return char === 'g' && previous === 'n';
 }
 
+/** An answer as typed to a choice: full-width ("Ｂ", "２" from a Chinese IME) or with punctuation ("B.", "(B)"). */
+const bareChoice = (text: string) => text.normalize('NFKC').replace(IGNORED, '');
+
+/** The option a letter names ("B", "ｂ", "(B)" -> the second option), if it names one. */
+export function optionByLetter(options: readonly string[], text: string): string | undefined {
+  const bare = bareChoice(text);
+  return /^[A-Da-d]$/.test(bare) ? options[bare.toUpperCase().charCodeAt(0) - 65] : undefined;
+}
+
 /** The accepted answers of a key: alternatives may be separated by "/" or "|" ("本/部"). */
 function acceptedAnswers(key: string): string[] {
   return [key, ...key.split(/\s*[/|｜]\s*/)].map(normalizeAnswer).filter((a) => a.length > 0);
@@ -102,11 +111,9 @@ export const TRANSLATE_SIMILARITY = 0.8;
 export function gradeAnswer(quiz: Pick<QuizDraft, 'type' | 'answer' | 'options'>, answer: string): boolean {
   let given = answer.trim();
   if (quiz.type === 'choice') {
-    // As typed: full-width ("Ｂ", "２" from a Chinese IME) or with punctuation ("B.", "(B)").
-    const bare = given.normalize('NFKC').replace(IGNORED, '');
-    const byLetter = /^[A-Da-d]$/.test(bare) ? quiz.options[bare.toUpperCase().charCodeAt(0) - 65] : undefined;
+    const bare = bareChoice(given);
     const byNumber = /^[1-9]$/.test(bare) ? quiz.options[Number(bare) - 1] : undefined;
-    given = byLetter ?? byNumber ?? given;
+    given = optionByLetter(quiz.options, given) ?? byNumber ?? given;
   }
   const normalized = normalizeAnswer(given);
   if (normalized.length === 0) return false;

@@ -129,7 +129,22 @@ export class LearnerStore {
 
   /** Cards due now, most overdue first. */
   async dueCards(userId: string, limit: number, now = Date.now()): Promise<ReviewCard[]> {
-    const ids = await this.redis.zrangebyscore(this.keys.cardsDue(userId), '-inf', now, 'LIMIT', 0, limit);
+    return this.cardsById(
+      userId,
+      await this.redis.zrangebyscore(this.keys.cardsDue(userId), '-inf', now, 'LIMIT', 0, limit),
+    );
+  }
+
+  /** How many cards are due now, and when the next falls due if none is. */
+  async dueSummary(userId: string, now = Date.now()): Promise<{ due: number; next_due_at: string | null }> {
+    const [due, next] = await Promise.all([
+      this.redis.zcount(this.keys.cardsDue(userId), '-inf', now),
+      this.redis.zrangebyscore(this.keys.cardsDue(userId), `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
+    ]);
+    return { due, next_due_at: due === 0 && next[1] ? new Date(Number(next[1])).toISOString() : null };
+  }
+
+  private async cardsById(userId: string, ids: string[]): Promise<ReviewCard[]> {
     if (ids.length === 0) return [];
     return (await this.redis.hmget(this.keys.cards(userId), ...ids)).flatMap((raw) => (raw ? parseCard(raw) : []));
   }
@@ -154,11 +169,11 @@ export class LearnerStore {
   /** The learner's most frequent mistakes, read from the index rather than from every card. */
   private async topMistakes(userId: string): Promise<LearnerProfile['mistakes']> {
     const ids = await this.redis.zrevrange(this.keys.cardsByMistakes(userId), 0, PROFILE_MISTAKES - 1);
-    if (ids.length === 0) return [];
-    const cards = (await this.redis.hmget(this.keys.cards(userId), ...ids)).flatMap((raw) =>
-      raw ? parseCard(raw) : [],
-    );
-    return cards.map((card) => ({ wrong: card.front, right: card.back, count: card.mistakes }));
+    return (await this.cardsById(userId, ids)).map((card) => ({
+      wrong: card.front,
+      right: card.back,
+      count: card.mistakes,
+    }));
   }
 
   // --- scores, streak, level, profile -------------------------------------------------------
@@ -166,22 +181,27 @@ export class LearnerStore {
   /** Counts a graded answer and today's activity. */
   async recordAnswer(userId: string, correct: boolean, now = new Date()): Promise<void> {
     const learner = this.keys.learner(userId);
+    const [lastDay, streak] = await this.redis.hmget(learner, 'last_active_day', 'streak_days');
     const multi = this.redis.multi().hincrby(learner, 'quiz_answered', 1);
     if (correct) multi.hincrby(learner, 'quiz_correct', 1);
+    const activity = streakAfter(lastDay, streak, now);
+    if (activity) multi.hset(learner, activity);
     await multi.exec();
-    await this.touchStreak(userId, now);
   }
 
   /** What a finished turn teaches: words met, facts about the learner, a mistake to review. */
   async recordTurn(userId: string, learning: TurnLearning, now = new Date()): Promise<ReviewCard | undefined> {
+    const learner = this.keys.learner(userId);
     const words = [...new Set(learning.words)];
-    const profile = await this.storedProfile(userId);
+    const [rawProfile, lastDay, streak] = await this.redis.hmget(learner, 'profile', 'last_active_day', 'streak_days');
+    const profile = parseProfile(rawProfile);
     const merged = mergeFacts(profile, ...learning.facts);
     merged.turns_folded = profile.turns_folded + learning.foldedTurns;
-    const multi = this.redis.multi().hset(this.keys.learner(userId), 'profile', JSON.stringify(merged));
+    const multi = this.redis
+      .multi()
+      .hset(learner, { profile: JSON.stringify(merged), ...streakAfter(lastDay, streak, now) });
     if (words.length > 0) multi.sadd(this.keys.words(userId), ...words);
     await multi.exec();
-    await this.touchStreak(userId, now);
     return learning.mistake ? this.recordMistake(userId, learning.mistake, learning.turnId, now) : undefined;
   }
 
@@ -191,23 +211,21 @@ export class LearnerStore {
 
   /** Level, profile and due cards for a turn's prompt. */
   async context(userId: string, dueLimit = 3, now = Date.now()): Promise<LearnerContext> {
-    const [level, profile, dueCards, mistakes] = await Promise.all([
-      this.redis.hget(this.keys.learner(userId), 'level'),
-      this.storedProfile(userId),
+    const [[level, profile], dueCards, mistakes] = await Promise.all([
+      this.redis.hmget(this.keys.learner(userId), 'level', 'profile'),
       this.dueCards(userId, dueLimit, now),
       this.topMistakes(userId),
     ]);
-    return { level: parseLevel(level), profile: { ...profile, mistakes }, dueCards };
+    return { level: parseLevel(level), profile: { ...parseProfile(profile), mistakes }, dueCards };
   }
 
   async progress(userId: string, now = Date.now()): Promise<ProgressData> {
-    const [learner, total, learned, mistakes, due, next, words] = await Promise.all([
+    const [learner, total, learned, mistakes, { due, next_due_at }, words] = await Promise.all([
       this.redis.hgetall(this.keys.learner(userId)),
       this.redis.hlen(this.keys.cards(userId)),
       this.redis.scard(this.keys.cardsLearned(userId)),
       this.topMistakes(userId),
-      this.redis.zcount(this.keys.cardsDue(userId), '-inf', now),
-      this.redis.zrangebyscore(this.keys.cardsDue(userId), `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
+      this.dueSummary(userId, now),
       this.redis.scard(this.keys.words(userId)),
     ]);
     const answered = Number(learner.quiz_answered ?? 0);
@@ -217,7 +235,7 @@ export class LearnerStore {
       cards_total: total,
       cards_due: due,
       cards_learned: learned,
-      next_due_at: due === 0 && next[1] ? new Date(Number(next[1])).toISOString() : null,
+      next_due_at,
       quiz_answered: answered,
       quiz_correct: correct,
       quiz_accuracy: answered === 0 ? 0 : Math.round((correct / answered) * 1000) / 1000,
@@ -238,20 +256,6 @@ export class LearnerStore {
       this.keys.words(userId),
     );
   }
-
-  private async storedProfile(userId: string): Promise<LearnerProfile> {
-    return parseProfile(await this.redis.hget(this.keys.learner(userId), 'profile'));
-  }
-
-  /** One more active day: the streak grows on the first activity of a day after an active day. */
-  private async touchStreak(userId: string, now: Date): Promise<void> {
-    const learner = this.keys.learner(userId);
-    const [lastDay, streak] = await this.redis.hmget(learner, 'last_active_day', 'streak_days');
-    const today = utcDay(now);
-    if (lastDay === today) return;
-    const continued = lastDay === utcDay(new Date(now.getTime() - 86_400_000));
-    await this.redis.hset(learner, { last_active_day: today, streak_days: continued ? Number(streak ?? 0) + 1 : 1 });
-  }
 }
 
 /** A quiz as the learner sees it: no key, no explanation. */
@@ -268,6 +272,21 @@ export function publicQuiz(id: string, draft: QuizDraft): QuizItem {
 
 function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/**
+ * The streak fields after activity `now`: it grows on the first activity of a day after an
+ * active day, restarts at 1 after a gap, and needs no write on a day already counted.
+ */
+function streakAfter(
+  lastDay: string | null | undefined,
+  streak: string | null | undefined,
+  now: Date,
+): Record<string, string | number> | undefined {
+  const today = utcDay(now);
+  if (lastDay === today) return undefined;
+  const continued = lastDay === utcDay(new Date(now.getTime() - 86_400_000));
+  return { last_active_day: today, streak_days: continued ? Number(streak ?? 0) + 1 : 1 };
 }
 
 /** The stored streak, or 0 if the learner missed a whole day since. */

@@ -1,4 +1,4 @@
-import { type FakeGemini, freePort, startFakeGemini } from '@xiaoyue/test-support';
+import { type FakeGemini, freePort, rejectionOf, startFakeGemini } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GeminiTutorLlm } from './gemini.js';
 import { LlmError, type TutorPrompt } from './types.js';
@@ -33,14 +33,7 @@ const valid = {
   thought: '',
 };
 
-async function failure(promise: Promise<unknown>): Promise<LlmError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LlmError);
-  return error as LlmError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, LlmError);
 
 describe('GeminiTutorLlm against a local Gemini REST server', () => {
   it('returns the validated structured reply', async () => {

@@ -1,4 +1,4 @@
-import { type FakeEdgeTts, fakeAudioFor, freePort, startFakeEdgeTts } from '@xiaoyue/test-support';
+import { type FakeEdgeTts, fakeAudioFor, freePort, rejectionOf, startFakeEdgeTts } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeSpeechSynthesizer } from './edge.js';
 import { SpeechError } from './types.js';
@@ -27,14 +27,7 @@ const request = {
 };
 const edge = (timeoutMs = 2_000) => new EdgeSpeechSynthesizer({ endpoint: fake.url, timeoutMs });
 
-async function failure(promise: Promise<unknown>): Promise<SpeechError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SpeechError);
-  return error as SpeechError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SpeechError);
 
 describe('EdgeSpeechSynthesizer against a local read-aloud server', () => {
   it('returns the complete mp3 with word boundaries in ms', async () => {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { rejectionOf } from '@xiaoyue/test-support';
 import { describe, expect, it } from 'vitest';
 import { prosodyFor } from '../presets.js';
 import { type EspeakOptions, EspeakSpeechSynthesizer, espeakFlags, estimateBoundaries, pcmFromWav } from './espeak.js';
@@ -11,14 +12,7 @@ const speak = (text: string, prosody: Prosody = neutral, options: Partial<Espeak
     signal ?? new AbortController().signal,
   );
 
-async function failure(promise: Promise<unknown>): Promise<SpeechError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SpeechError);
-  return error as SpeechError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SpeechError);
 
 const LAYER3_KBPS = {
   mpeg1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],

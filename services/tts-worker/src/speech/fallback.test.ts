@@ -1,4 +1,4 @@
-import { type FakeEdgeTts, fakeAudioFor, freePort, startFakeEdgeTts } from '@xiaoyue/test-support';
+import { type FakeEdgeTts, fakeAudioFor, freePort, rejectionOf, startFakeEdgeTts } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTtsEnv } from '../env.js';
 import { EdgeSpeechSynthesizer } from './edge.js';
@@ -38,14 +38,7 @@ function counted(inner: SpeechSynthesizer): SpeechSynthesizer & { calls: number 
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<SpeechError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SpeechError);
-  return error as SpeechError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SpeechError);
 
 describe('speech fallback', () => {
   it('speaks with espeak when Edge refuses the connection', async () => {
