@@ -1,27 +1,43 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_ACTIONS, EMOTIONS, ERROR_CODES } from '@xiaoyue/shared';
+import { CLIENT_ACTIONS, EMOTIONS, ERROR_CODES, eventCatalog, eventData, type ServerEventType } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { repoRoot } from './manifests.js';
 
 const asyncapi = parse(readFileSync(join(repoRoot, 'docs', 'protocol', 'asyncapi.yaml'), 'utf8'));
 const protocolReadme = readFileSync(join(repoRoot, 'docs', 'protocol', 'README.md'), 'utf8');
 
-/** Every event type the services send (`successFrame('…'`), read from their sources. */
-function sentEventTypes(): string[] {
-  const types = new Set<string>(['error']);
-  const services = readdirSync(join(repoRoot, 'services')).map((name) => join(repoRoot, 'services', name, 'src'));
-  for (const src of [...services, join(repoRoot, 'packages', 'shared', 'src')]) {
-    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      for (const match of readFileSync(join(src, file), 'utf8').matchAll(/successFrame\(\s*'([a-z_]+)'/g)) {
-        types.add(match[1] as string);
-      }
-    }
-  }
-  return [...types].sort();
+/** Every event type the services send: the event catalog. */
+const eventTypes = Object.keys(eventCatalog) as ServerEventType[];
+
+/** A node of the document with `$ref`s followed and `allOf` merged (enough for `properties` and `required`). */
+function resolved(node: unknown): { properties?: Record<string, unknown>; required?: string[] } {
+  if (node === null || typeof node !== 'object') return {};
+  const { $ref, allOf, ...rest } = node as { $ref?: string; allOf?: unknown[] };
+  const parts = [
+    ...($ref ? [resolved(resolveRef($ref))] : []),
+    ...(allOf ?? []).map(resolved),
+    rest as { properties?: Record<string, unknown>; required?: string[] },
+  ];
+  return {
+    properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})),
+    required: parts.flatMap((p) => p.required ?? []),
+  };
 }
+
+function resolveRef(ref: string): unknown {
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], asyncapi);
+}
+
+type Message = { name: string; payload?: { properties?: { action?: unknown } } };
+const messages = Object.values(asyncapi.components.messages as Record<string, Message>);
+/** Server events (a client action's message names the action, e.g. `reset`, too). */
+const eventMessages = messages.filter((m) => !m.payload?.properties?.action);
 
 /** Every `$ref` in a document. */
 function refsOf(node: unknown): string[] {
@@ -58,13 +74,23 @@ describe('the AsyncAPI document of the WebSocket protocol', () => {
     expect(asyncapi.components.schemas.Emotion.enum).toEqual([...EMOTIONS]);
   });
 
-  it('documents every event the services send', () => {
-    const names = Object.values(asyncapi.components.messages).map((m) => (m as { name: string }).name);
-    const sent = sentEventTypes();
-    expect(sent).toEqual(
-      expect.arrayContaining(['quiz_result', 'review', 'progress', 'level_set', 'progress_cleared', 'replay_audio']),
-    );
-    expect(names).toEqual(expect.arrayContaining(sent));
+  it('documents exactly the events of the event catalog', () => {
+    expect(eventMessages.map((m) => m.name).sort()).toEqual([...eventTypes].sort());
+  });
+
+  it.each(eventTypes)('describes the data of `%s` as the catalog does (fields, required fields, seq)', (type) => {
+    const message = eventMessages.find((m) => m.name === type) as { payload?: { allOf?: unknown[] } } | undefined;
+    const payload = resolved(message?.payload);
+    const documented = resolved(payload.properties?.data);
+    const schema = z.toJSONSchema(eventData[type], { io: 'output', unrepresentable: 'any' }) as {
+      properties: Record<string, unknown>;
+      required?: string[];
+    };
+    expect(Object.keys(documented.properties ?? {}).sort()).toEqual(Object.keys(schema.properties).sort());
+    expect([...new Set(documented.required)].sort()).toEqual([...(schema.required ?? [])].sort());
+    // Outbox events carry the learner's seq; the gateway's own answers do not.
+    const own = resolved(message?.payload?.allOf?.[1]).properties ?? {};
+    expect('seq' in own).toBe(eventCatalog[type].delivery === 'outbox');
   });
 
   it('routes every message through the channel and an operation, and every $ref resolves', () => {
@@ -76,12 +102,7 @@ describe('the AsyncAPI document of the WebSocket protocol', () => {
       ...asyncapi.operations.receiveEvent.messages,
     ].map((m: { $ref: string }) => m.$ref.replace('#/channels/chat/messages/', ''));
     expect(operationRefs.sort()).toEqual(Object.keys(asyncapi.channels.chat.messages).sort());
-    const resolve = (ref: string) =>
-      ref
-        .slice(2)
-        .split('/')
-        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], asyncapi);
-    expect(refsOf(asyncapi).filter((ref) => resolve(ref) === undefined)).toEqual([]);
+    expect(refsOf(asyncapi).filter((ref) => resolveRef(ref) === undefined)).toEqual([]);
   });
 });
 
@@ -93,6 +114,6 @@ describe('the protocol README', () => {
 
   it('explains every error code and names every event', () => {
     expect(ERROR_CODES.filter((code) => !protocolReadme.includes(`| \`${code}\``))).toEqual([]);
-    expect(sentEventTypes().filter((type) => !protocolReadme.includes(`\`${type}\``))).toEqual([]);
+    expect(eventTypes.filter((type) => !protocolReadme.includes(`\`${type}\``))).toEqual([]);
   });
 });

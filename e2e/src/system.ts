@@ -1,3 +1,4 @@
+import { eventData, type ServerEventType } from '@xiaoyue/shared';
 import {
   type FakeEdgeTts,
   type FakeGemini,
@@ -11,7 +12,7 @@ import {
   type TestRedis,
   uniquePrefix,
 } from '@xiaoyue/test-support';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 export interface RunningSystem {
   prefix: string;
@@ -114,7 +115,10 @@ export function useSystemWithFakes(): SystemWithFakes {
     Object.assign(context, { redis, gemini, edge, system: await startSystem({ redisUrl: redis.url, gemini, edge }) });
   });
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    for (const client of clients.splice(0)) {
+      client.close();
+      expectFramesOfTheCatalog(client);
+    }
     context.gemini.reset();
     context.edge.reset();
   });
@@ -129,4 +133,14 @@ export function useSystemWithFakes(): SystemWithFakes {
     return client;
   };
   return context;
+}
+
+/** Every frame a learner received is an event of the catalog, its data exactly the catalog's shape. */
+function expectFramesOfTheCatalog(client: TestClient): void {
+  for (const frame of client.frames) {
+    const schema = eventData[frame.type as ServerEventType];
+    expect(schema, `unknown event type "${frame.type}"`).toBeDefined();
+    const parsed = schema.strict().safeParse(frame.data);
+    expect(parsed.error?.issues ?? [], `${frame.type} frame: ${JSON.stringify(frame).slice(0, 300)}`).toEqual([]);
+  }
 }

@@ -2,8 +2,8 @@ import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-supp
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationStore } from './conversation-store.js';
+import type { HistoryTurn } from './events.js';
 import { redisKeys } from './keys.js';
-import type { HistoryTurn } from './protocol.js';
 import { QUIET_PERIOD_REASON } from './sulking.js';
 
 let server: TestRedis;

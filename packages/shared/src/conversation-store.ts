@@ -1,15 +1,8 @@
 import type { Redis } from 'ioredis';
+import { type ConversationState, HistoryTurn } from './events.js';
 import type { RedisKeys } from './keys.js';
-import { HistoryTurn } from './protocol.js';
 import type { SulkingLevel } from './reply.js';
 import { clampSulkingLevel, decaySulking, QUIET_PERIOD_REASON } from './sulking.js';
-
-export interface ConversationState {
-  sulking_level: SulkingLevel;
-  /** Why she sulks (or stopped sulking); null when nothing happened yet. */
-  sulking_reason: string | null;
-  history_length: number;
-}
 
 export interface ConversationContext {
   sulkingLevel: SulkingLevel;

@@ -1,5 +1,6 @@
 export * from './conversation-store.js';
 export * from './env.js';
+export * from './events.js';
 export * from './health-server.js';
 export * from './keys.js';
 export * from './learning/index.js';
@@ -11,7 +12,7 @@ export * from './protocol.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './reply.js';
-export * from './reply-delivery.js';
 export * from './sulking.js';
 export * from './turn-cancel.js';
+export * from './turn-end.js';
 export * from './worker-service.js';

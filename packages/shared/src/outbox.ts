@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import {
+  type EventData,
+  type EventKeyRef,
+  eventCatalog,
+  eventKey,
+  type GatedEventType,
+  type OutboxEventType,
+  successFrame,
+} from './events.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -77,15 +86,17 @@ export interface OutboxOptions {
   ttlSeconds: number;
 }
 
-export interface AppendRequest {
-  userId: string;
-  /** Unique per event, e.g. `${turnId}-reply`; a retried job reuses it and is deduplicated. */
-  idempotencyKey: string;
-  /** The event frame (without seq); must serialise to a JSON object. */
-  event: object;
-  /** Set on a turn's last event: releases that turn's active-turn lock. */
-  completesTurnId?: string;
-}
+/**
+ * One event for a learner's outbox, typed by the event catalog. Its idempotency key is built from
+ * `key` (by default the data itself: a turn id, a sentence index, a quiz id): a retried job builds
+ * the same key and the event is appended once. An event that ends a turn releases that turn's
+ * active-turn lock.
+ */
+export type OutboxEvent<T extends OutboxEventType = OutboxEventType> = {
+  type: T;
+  data: EventData<T>;
+  requestId?: string;
+} & (EventData<T> extends EventKeyRef<T> ? { key?: EventKeyRef<T> } : { key: EventKeyRef<T> });
 
 export interface AppendResult {
   seq: number;
@@ -107,10 +118,18 @@ interface OutboxRedis extends Redis {
   appendOutboxEventInOrder(...args: string[]): Promise<[number, number]>;
 }
 
-/** Reads the seq of an outbox payload (`{"seq":N,...}`) without parsing the whole event. */
+/** An outbox payload starts `{"seq":N,"type":"…"`: the append script splices seq into the frame. */
+const ENVELOPE = /^\{"seq":(\d+),"type":"([a-z_]+)"/;
+
+/** The seq and event type of an outbox payload, read from its first bytes without parsing the rest. */
+export function envelopeOf(payload: string): { seq: number; type: OutboxEventType | undefined } {
+  const match = ENVELOPE.exec(payload);
+  return match ? { seq: Number(match[1]), type: match[2] as OutboxEventType } : { seq: Number.NaN, type: undefined };
+}
+
+/** Reads the seq of an outbox payload without parsing the whole event. */
 export function seqOf(payload: string): number {
-  const match = /^\{"seq":(\d+),/.exec(payload);
-  return match ? Number(match[1]) : Number.NaN;
+  return envelopeOf(payload).seq;
 }
 
 export class Outbox {
@@ -128,50 +147,58 @@ export class Outbox {
     this.redis = redis as OutboxRedis;
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
-    const { userId } = request;
+  async append<T extends OutboxEventType>(userId: string, event: OutboxEvent<T>): Promise<AppendResult> {
+    const { json, key, completes } = this.prepare(event);
     const [appended, seq] = await this.redis.appendOutboxEvent(
       this.keys.outboxMeta(userId),
       this.keys.outboxStream(userId),
-      this.keys.outboxDedupe(userId, request.idempotencyKey),
+      this.keys.outboxDedupe(userId, key),
       this.keys.activeTurn(userId),
-      ...this.scriptArgs(request),
+      ...this.scriptArgs(userId, json, completes),
     );
     return { seq: Number(seq), duplicate: Number(appended) === 0 };
   }
 
   /**
-   * Appends one of a turn's ordered events (e.g. a sentence's audio, then the turn's end): it goes
-   * out once every event of a lower `index` in `gate` has, and releases those parked behind it.
+   * Appends one of a turn's ordered events (a sentence's audio, then the turn's end): it goes out
+   * once every event of a lower `index` in `gate` has, and releases those parked behind it.
    */
-  async appendInOrder(
-    request: AppendRequest & { gate: string; index: number },
+  async appendInOrder<T extends GatedEventType>(
+    userId: string,
+    event: OutboxEvent<T>,
+    order: { gate: string; index: number },
   ): Promise<AppendResult & { parked: boolean }> {
-    const { userId } = request;
+    const { json, key, completes } = this.prepare(event);
     const [status, seq] = await this.redis.appendOutboxEventInOrder(
       this.keys.outboxMeta(userId),
       this.keys.outboxStream(userId),
-      this.keys.turnGate(userId, request.gate),
+      this.keys.turnGate(userId, order.gate),
       this.keys.activeTurn(userId),
-      ...this.scriptArgs(request),
-      String(request.index),
-      request.idempotencyKey,
+      ...this.scriptArgs(userId, json, completes),
+      String(order.index),
+      key,
       this.keys.outboxDedupe(userId, ''),
     );
     return { seq: Number(seq), duplicate: Number(status) === 0, parked: Number(status) === 2 };
   }
 
+  /** The frame's JSON, its idempotency key and the turn it ends (if it ends one), from the catalog. */
+  private prepare<T extends OutboxEventType>(event: OutboxEvent<T>): { json: string; key: string; completes: string } {
+    const ref = (event.key ?? event.data) as EventKeyRef<T>;
+    const json = JSON.stringify(successFrame(event.type, event.data, event.requestId));
+    const completes = eventCatalog[event.type].endsTurn ? (ref as { turn_id: string }).turn_id : '';
+    return { json, key: eventKey(event.type, ref), completes };
+  }
+
   /** ARGV shared by both scripts: json, maxLen, ttl, channel, newEpoch, completes. */
-  private scriptArgs(request: AppendRequest): string[] {
-    const json = JSON.stringify(request.event);
-    if (!json.startsWith('{') || json === '{}') throw new Error('outbox events must be non-empty JSON objects');
+  private scriptArgs(userId: string, json: string, completes: string): string[] {
     return [
       json,
       String(this.options.maxEvents),
       String(this.options.ttlSeconds),
-      this.keys.userChannel(request.userId),
+      this.keys.userChannel(userId),
       randomUUID().slice(0, 8),
-      request.completesTurnId ?? '',
+      completes,
     ];
   }
 
@@ -187,9 +214,9 @@ export class Outbox {
     return { next: Number(next ?? 0), closed: closed !== null };
   }
 
-  /** Whether an event with this idempotency key was already appended. */
-  async has(userId: string, idempotencyKey: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.outboxDedupe(userId, idempotencyKey))) === 1;
+  /** Whether this event (by its idempotency key) was already appended. */
+  async has<T extends OutboxEventType>(userId: string, type: T, ref: EventKeyRef<T>): Promise<boolean> {
+    return (await this.redis.exists(this.keys.outboxDedupe(userId, eventKey(type, ref)))) === 1;
   }
 
   async head(userId: string): Promise<OutboxHead> {

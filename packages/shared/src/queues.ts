@@ -11,7 +11,8 @@ import {
 export type { Job, Queue };
 
 import { z } from 'zod';
-import { ReplayRate, ReplyData, UserId } from './protocol.js';
+import { eventKey, PendingReply } from './events.js';
+import { ReplayRate, UserId } from './protocol.js';
 import { Emotion, QuizDraft, SulkingLevel } from './reply.js';
 
 /**
@@ -67,7 +68,7 @@ export const TtsJob = z
     emotion: Emotion,
     deadline_at: z.number(),
     /** Seed mode: the reply to deliver once speech is attached (the worker fills in the audio). */
-    reply: ReplyData.omit({ audio_base64: true, audio_error: true }).optional(),
+    reply: PendingReply.optional(),
     /** Streaming mode: this job speaks one sentence of the reply, delivered in index order. */
     sentence: z.object({ index: z.number().int().min(0) }).optional(),
     /** A past line spoken again on the learner's request (`replay` action); `id` tells replays apart. */
@@ -100,9 +101,9 @@ export const QuizJudgeJob = z.object({
 });
 export type QuizJudgeJob = z.infer<typeof QuizJudgeJob>;
 
-/** A turn's speech job: the whole reply, or one sentence of a streamed reply. */
+/** A turn's speech job: the whole reply, one sentence of a streamed reply, or a replay (one per request). */
 export function ttsJobId(turnId: string, sentenceIndex?: number, replayId?: string): string {
-  if (replayId !== undefined) return `${turnId}-replay-${replayId}`;
+  if (replayId !== undefined) return eventKey('replay_audio', { turn_id: turnId, replay_id: replayId });
   return sentenceIndex === undefined ? `${turnId}-tts` : `${turnId}-tts-${sentenceIndex}`;
 }
 

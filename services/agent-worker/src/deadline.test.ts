@@ -4,7 +4,7 @@ import {
   connectRedis,
   createLogger,
   createWorkerRedis,
-  deliverReply,
+  endTurn,
   Outbox,
   type Redis,
   redisKeys,
@@ -54,7 +54,7 @@ describe('turn deadline watchdog', () => {
   it('does nothing when the learner already has the reply', async () => {
     const { deps, job, outbox, lastEvent } = setup();
     const data = { ...replyDataFrom(job.turn_id, reply, 0, false), audio_base64: 'AAAA' };
-    await deliverReply(outbox, { userId: 'lan', data });
+    await endTurn(outbox, { userId: 'lan', data });
     expect(await enforceTurnDeadline(job, deps)).toBe('already_answered');
     expect(await lastEvent()).toHaveLength(1);
   });

@@ -1,14 +1,13 @@
 import {
   type ConversationStore,
-  deliverReply,
+  endTurn,
   isTurnAnswered,
   type Logger,
   type Outbox,
+  PendingReply,
   type Redis,
   type RedisKeys,
-  ReplyData,
-  replyEventKey,
-  successFrame,
+  type ReplyData,
   type TurnDeadlineJob,
 } from '@xiaoyue/shared';
 import { fallbackReply } from './fallback.js';
@@ -37,12 +36,10 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   const logger = deps.logger.child({ turnId: job.turn_id, userId: job.user_id });
 
   const pending = await deps.redis.get(deps.keys.pendingReply(job.user_id, job.turn_id));
-  const parsed = pending
-    ? ReplyData.omit({ audio_base64: true, audio_error: true }).safeParse(JSON.parse(pending))
-    : undefined;
+  const parsed = pending ? PendingReply.safeParse(JSON.parse(pending)) : undefined;
   if (parsed?.success) {
     logger.warn('turn deadline passed before speech; delivering the reply without audio');
-    await endTurn(job, deps, {
+    await endLateTurn(job, deps, {
       ...parsed.data,
       audio_base64: null,
       audio_error: 'speech was not ready before the turn deadline',
@@ -54,7 +51,7 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   deps.onFallback?.();
   const { sulking_level } = await deps.store.getState(job.user_id);
   const data = replyDataFrom(job.turn_id, fallbackReply(job.turn_id, sulking_level), sulking_level, true);
-  const delivered = await endTurn(job, deps, {
+  const delivered = await endLateTurn(job, deps, {
     ...data,
     audio_base64: null,
     audio_error: 'XiaoYue could not answer before the turn deadline',
@@ -67,18 +64,12 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   return 'delivered_fallback';
 }
 
-/**
- * Delivers the turn's last event: a `reply`, or for a streamed turn a `reply_done` after closing
- * the turn's gate (sentence audio still on its way is dropped; the learner has the words).
- */
-async function endTurn(job: TurnDeadlineJob, deps: DeadlineDeps, data: ReplyData): Promise<{ duplicate: boolean }> {
-  if (!job.stream) return deliverReply(deps.outbox, { userId: job.user_id, requestId: job.request_id, data });
-  const { next } = await deps.outbox.gateState(job.user_id, job.turn_id);
-  await deps.outbox.closeGate(job.user_id, job.turn_id);
-  return deps.outbox.append({
+/** Ends a late turn: a streamed one is cut (speech still on its way is dropped; the learner has the words). */
+function endLateTurn(job: TurnDeadlineJob, deps: DeadlineDeps, data: ReplyData): Promise<{ duplicate: boolean }> {
+  return endTurn(deps.outbox, {
     userId: job.user_id,
-    idempotencyKey: replyEventKey(job.turn_id),
-    event: successFrame('reply_done', { ...data, sentences: next }, job.request_id),
-    completesTurnId: job.turn_id,
+    requestId: job.request_id,
+    data,
+    ...(job.stream ? { stream: { cut: true } } : {}),
   });
 }

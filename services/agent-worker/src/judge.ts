@@ -1,11 +1,4 @@
-import {
-  type LearnerStore,
-  type Logger,
-  type Outbox,
-  type QuizJudgeJob,
-  settleAnswer,
-  successFrame,
-} from '@xiaoyue/shared';
+import { type LearnerStore, type Logger, type Outbox, type QuizJudgeJob, settleAnswer } from '@xiaoyue/shared';
 import type { TranslationVerdict, TutorLlm } from './llm/types.js';
 
 export interface JudgeDeps {
@@ -17,16 +10,14 @@ export interface JudgeDeps {
 
 export type JudgeOutcome = 'llm' | 'rules' | 'duplicate';
 
-/** The idempotency key of a quiz's result in the outbox: a retried job never settles it twice. */
-export const quizResultKey = (quizId: string) => `${quizId}-result`;
-
 /**
  * Settles a translation the rules graded wrong: the LLM reads it (other wordings may be right)
  * within the job's deadline; if it cannot, the rules' verdict stands. The `quiz_result` reaches
  * the learner through the outbox.
  */
 export async function judgeAnswer(job: QuizJudgeJob, deps: JudgeDeps, signal?: AbortSignal): Promise<JudgeOutcome> {
-  if (await deps.outbox.has(job.user_id, quizResultKey(job.quiz.id))) return 'duplicate';
+  // A retried job never settles the quiz twice: its result is keyed by the quiz.
+  if (await deps.outbox.has(job.user_id, 'quiz_result', { quiz_id: job.quiz.id })) return 'duplicate';
   const verdict = await askJudge(job, deps, signal);
   const result = await settleAnswer(deps.learners, job.user_id, {
     quiz: job.quiz,
@@ -36,11 +27,7 @@ export async function judgeAnswer(job: QuizJudgeJob, deps: JudgeDeps, signal?: A
     explanation: verdict?.explanation,
     gradedBy: verdict ? 'llm' : 'rules',
   });
-  await deps.outbox.append({
-    userId: job.user_id,
-    idempotencyKey: quizResultKey(job.quiz.id),
-    event: successFrame('quiz_result', result, job.request_id),
-  });
+  await deps.outbox.append(job.user_id, { type: 'quiz_result', data: result, requestId: job.request_id });
   return verdict ? 'llm' : 'rules';
 }
 

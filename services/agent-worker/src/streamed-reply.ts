@@ -3,24 +3,19 @@ import {
   type ChatJob,
   EMOTIONS,
   type Emotion,
+  endTurn,
   enqueue,
   type Outbox,
+  type PendingReply,
   type Queue,
   queueCatalog,
-  type ReplyDoneData,
-  type ReplyStartData,
-  type ReplyTextData,
-  replyEventKey,
   type SulkingLevel,
-  streamEventKey,
-  successFrame,
   ttsJobId,
   voiceFor,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
 import { toPinyin } from './pinyin-tokens.js';
 import { SentenceSplitter } from './sentences.js';
-import type { PendingReply } from './turn.js';
 
 /** True once the JSON text holds the whole `chinese_content` string (closing quote included). */
 const CHINESE_COMPLETE = /"chinese_content"\s*:\s*"(?:[^"\\]|\\.)*"/;
@@ -95,24 +90,15 @@ export class StreamedReply {
    * Ends the turn: speaks whatever of `data` was not streamed yet (all of it for a fallback line),
    * then queues `reply_done` behind the last sentence's audio.
    */
-  async finish(data: PendingReply, rawChinese = data.chinese_content): Promise<ReplyDoneData> {
+  async finish(data: PendingReply, rawChinese = data.chinese_content): Promise<void> {
     if (!this.started) await this.start(data.emotion);
     for (const sentence of this.splitter.finish(rawChinese)) await this.send(sentence);
-    const done: ReplyDoneData = { ...data, audio_base64: null, sentences: this.sentences.length };
-    await this.deps.outbox.appendInOrder({
-      userId: this.job.user_id,
-      gate: this.job.turn_id,
-      index: this.sentences.length,
-      idempotencyKey: replyEventKey(this.job.turn_id),
-      event: successFrame('reply_done', done, this.job.request_id),
-      completesTurnId: this.job.turn_id,
-    });
-    return done;
+    await this.end(data, { sentences: this.sentences.length });
   }
 
   /**
-   * Ends an interrupted turn: closes its gate (speech still on its way is dropped), takes queued
-   * sentence jobs off the queue, and sends `reply_done` with what was said.
+   * Ends an interrupted turn: its gate closes (speech still on its way is dropped), queued
+   * sentence jobs come off the queue, and `reply_done` says what was said.
    */
   async interrupt(data: PendingReply): Promise<void> {
     const { job } = this;
@@ -120,23 +106,26 @@ export class StreamedReply {
     await Promise.all(
       this.sentences.map((_, index) => this.deps.ttsQueue.remove(ttsJobId(job.turn_id, index)).catch(() => 0)),
     );
-    const done: ReplyDoneData = { ...data, audio_base64: null, sentences: this.sentences.length };
-    await this.deps.outbox.append({
-      userId: job.user_id,
-      idempotencyKey: replyEventKey(job.turn_id),
-      event: successFrame('reply_done', done, job.request_id),
-      completesTurnId: job.turn_id,
+    await this.end(data, { sentences: this.sentences.length, cut: true });
+  }
+
+  private async end(data: PendingReply, stream: { sentences: number; cut?: true }): Promise<void> {
+    await endTurn(this.deps.outbox, {
+      userId: this.job.user_id,
+      requestId: this.job.request_id,
+      data: { ...data, audio_base64: null },
+      stream,
     });
   }
 
   private async start(emotion: Emotion): Promise<void> {
     this.started = true;
     this.emotion = emotion;
-    const data: ReplyStartData = { turn_id: this.job.turn_id, emotion };
-    await this.deps.outbox.append({
-      userId: this.job.user_id,
-      idempotencyKey: streamEventKey.start(this.job.turn_id),
-      event: successFrame('reply_start', data, this.job.request_id),
+    const { job } = this;
+    await this.deps.outbox.append(job.user_id, {
+      type: 'reply_start',
+      data: { turn_id: job.turn_id, emotion },
+      requestId: job.request_id,
     });
   }
 
@@ -144,11 +133,10 @@ export class StreamedReply {
     const index = this.sentences.length;
     this.sentences.push(chinese);
     const { job } = this;
-    const data: ReplyTextData = { turn_id: job.turn_id, index, chinese, pinyin: toPinyin(chinese) };
-    await this.deps.outbox.append({
-      userId: job.user_id,
-      idempotencyKey: streamEventKey.text(job.turn_id, index),
-      event: successFrame('reply_text', data, job.request_id),
+    await this.deps.outbox.append(job.user_id, {
+      type: 'reply_text',
+      data: { turn_id: job.turn_id, index, chinese, pinyin: toPinyin(chinese) },
+      requestId: job.request_id,
     });
     await enqueue(this.deps.ttsQueue, queueCatalog.tts, {
       turn_id: job.turn_id,

@@ -11,13 +11,13 @@ import {
   type Logger,
   type Mistake,
   type Outbox,
+  type PendingReply,
   QUIET_PERIOD_REASON,
   type Queue,
   type QuizItem,
   queueCatalog,
   type Redis,
   type RedisKeys,
-  type ReplyData,
   type SulkingLevel,
   sulkingTransition,
   type TurnCancellations,
@@ -239,8 +239,6 @@ async function endInterrupted(
   await streamed.interrupt(data);
   return 'interrupted';
 }
-
-export type PendingReply = Omit<ReplyData, 'audio_base64' | 'audio_error'>;
 
 /**
  * What the turn teaches and tells about the learner: the words she used, their name and

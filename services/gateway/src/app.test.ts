@@ -9,6 +9,7 @@ import {
   Outbox,
   queueCatalog,
   type Redis,
+  type ReplyData,
   redisKeys,
 } from '@xiaoyue/shared';
 import { startTestRedis, TestClient, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
@@ -80,7 +81,24 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
   };
 }
 
-const reply = (n: number) => ({ type: 'reply', status: 'success', data: { n } });
+/** Her whole reply to a turn, without audio. */
+const replyData = (turnId = 'turn'): ReplyData => ({
+  turn_id: turnId,
+  thought: '',
+  chinese_content: '好的。',
+  vietnamese_display: 'Được.',
+  pinyin: 'hǎo de',
+  emotion: 'happy',
+  action: 'none',
+  quiz_list: [],
+  audio_base64: null,
+  sulking_level: 0,
+  timestamp: new Date().toISOString(),
+});
+
+/** A sentence of hers, numbered: any outbox event would do for delivery tests. */
+const sentence = (n: number, chinese = `第${n}句。`) =>
+  ({ type: 'reply_text', data: { turn_id: 'turn', index: n, chinese, pinyin: '' } }) as const;
 
 describe('gateway', () => {
   it('answers health and readiness probes', async () => {
@@ -116,12 +134,7 @@ describe('gateway', () => {
     expect((await second.next('error')).data.code).toBe('busy');
     // The turn's reply releases the lock.
     const typing = first.frames.find((f) => f.type === 'typing');
-    await a.outbox.append({
-      userId: 'lan',
-      idempotencyKey: 'r',
-      event: reply(1),
-      completesTurnId: typing?.data.turn_id,
-    });
+    await a.outbox.append('lan', { type: 'reply', data: replyData(typing?.data.turn_id) });
     second.send({ action: 'chat', message: '二' });
     expect((await second.next((f) => f.type === 'typing' || f.type === 'error')).type).toBe('typing');
   });
@@ -133,13 +146,13 @@ describe('gateway', () => {
     const laptop = await b.connect('/ws/chat/hoa');
     const stranger = await b.connect('/ws/chat/other');
     await Promise.all([phone.next('welcome'), laptop.next('welcome'), stranger.next('welcome')]);
-    for (let n = 1; n <= 5; n++) await a.outbox.append({ userId: 'hoa', idempotencyKey: `k${n}`, event: reply(n) });
+    for (let n = 1; n <= 5; n++) await a.outbox.append('hoa', sentence(n));
     for (const client of [phone, laptop]) {
       const seqs = [];
-      for (let n = 1; n <= 5; n++) seqs.push((await client.next('reply')).seq);
+      for (let n = 1; n <= 5; n++) seqs.push((await client.next('reply_text')).seq);
       expect(seqs).toEqual([1, 2, 3, 4, 5]);
     }
-    await expect(stranger.next('reply', 300)).rejects.toThrow();
+    await expect(stranger.next('reply_text', 300)).rejects.toThrow();
   });
 
   it('fills a gap in the live stream from the outbox', async () => {
@@ -147,13 +160,18 @@ describe('gateway', () => {
     const keys = redisKeys(prefix);
     const client = await connect('/ws/chat/gap');
     await client.next('welcome');
-    await outbox.append({ userId: 'gap', idempotencyKey: 'k1', event: reply(1) });
+    await outbox.append('gap', sentence(1));
     // Event 2 reaches the outbox but its PUBLISH is lost (as during a subscriber reconnect).
     await admin.hincrby(keys.outboxMeta('gap'), 'seq', 1);
-    await admin.xadd(keys.outboxStream('gap'), '2-0', 'e', JSON.stringify({ seq: 2, ...reply(2) }));
-    await outbox.append({ userId: 'gap', idempotencyKey: 'k3', event: reply(3) });
-    const got = [await client.next('reply'), await client.next('reply'), await client.next('reply')];
-    expect(got.map((f) => [f.seq, f.data.n])).toEqual([
+    await admin.xadd(
+      keys.outboxStream('gap'),
+      '2-0',
+      'e',
+      JSON.stringify({ seq: 2, ...sentence(2), status: 'success' }),
+    );
+    await outbox.append('gap', sentence(3));
+    const got = [await client.next('reply_text'), await client.next('reply_text'), await client.next('reply_text')];
+    expect(got.map((f) => [f.seq, f.data.index])).toEqual([
       [1, 1],
       [2, 2],
       [3, 3],
@@ -162,20 +180,20 @@ describe('gateway', () => {
 
   it('replays what a reconnecting client missed, then goes live; resyncs when it is gone', async () => {
     const { connect, outbox } = await startGateway(undefined, { OUTBOX_MAX_EVENTS: '10' });
-    for (let n = 1; n <= 3; n++) await outbox.append({ userId: 'back', idempotencyKey: `k${n}`, event: reply(n) });
+    for (let n = 1; n <= 3; n++) await outbox.append('back', sentence(n));
     const client = await connect('/ws/chat/back?last_seq=1');
     expect((await client.next('welcome')).data.last_seq).toBe(3);
-    expect([(await client.next('reply')).seq, (await client.next('reply')).seq]).toEqual([2, 3]);
-    await outbox.append({ userId: 'back', idempotencyKey: 'k4', event: reply(4) });
-    expect((await client.next('reply')).seq).toBe(4);
+    expect([(await client.next('reply_text')).seq, (await client.next('reply_text')).seq]).toEqual([2, 3]);
+    await outbox.append('back', sentence(4));
+    expect((await client.next('reply_text')).seq).toBe(4);
 
-    for (let n = 5; n <= 300; n++) await outbox.append({ userId: 'back', idempotencyKey: `k${n}`, event: reply(n) });
+    for (let n = 5; n <= 300; n++) await outbox.append('back', sentence(n));
     const late = await connect('/ws/chat/back?last_seq=2');
     await late.next('welcome');
     const resync = await late.next('resync');
     expect(resync.data).toMatchObject({ last_seq: 300, sulking_level: 0 });
-    await outbox.append({ userId: 'back', idempotencyKey: 'k301', event: reply(301) });
-    expect((await late.next('reply')).seq).toBe(301);
+    await outbox.append('back', sentence(301));
+    expect((await late.next('reply_text')).seq).toBe(301);
   });
 
   it('handles reset, get_state and set_sulking, and keeps the socket open after bad frames', async () => {
@@ -354,20 +372,15 @@ describe('gateway', () => {
     // Stop reading: the kernel buffers fill up, then the gateway's own send buffer grows.
     (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const big = 'x'.repeat(100_000);
-    for (let n = 1; n <= 120; n++)
-      await outbox.append({
-        userId: 'slowpoke',
-        idempotencyKey: `big-${n}`,
-        event: { type: 'reply', data: { n, big } },
-      });
+    for (let n = 1; n <= 120; n++) await outbox.append('slowpoke', sentence(n, big));
     (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     expect((await slow.closed).code).toBe(1013);
-    const received = slow.frames.filter((f) => f.type === 'reply').length;
+    const received = slow.frames.filter((f) => f.type === 'reply_text').length;
     expect(received).toBeLessThan(120);
     const back = await connect(`/ws/chat/slowpoke?last_seq=${received}`);
     await back.next('welcome');
     const seqs = [];
-    for (let n = received + 1; n <= 120; n++) seqs.push((await back.next('reply')).seq);
+    for (let n = received + 1; n <= 120; n++) seqs.push((await back.next('reply_text')).seq);
     expect(seqs).toEqual(Array.from({ length: 120 - received }, (_, i) => received + 1 + i));
   });
 });

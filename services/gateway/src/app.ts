@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import websocket from '@fastify/websocket';
 import {
+  AgentMode,
   ConversationStore,
   createMetricsRegistry,
+  errorFrame,
   type FrameLimits,
   LearnerStore,
   type Logger,
@@ -113,7 +115,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   leaseRenewal.unref();
   app.addHook('onClose', async () => clearInterval(leaseRenewal));
 
-  const agentMode = () => redis.get(keys.agentMode());
+  const agentMode = async () => AgentMode.safeParse(await redis.get(keys.agentMode())).data ?? null;
   const sessionDeps = {
     feed,
     outbox,
@@ -155,11 +157,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
     if (options.lastSeq === 'invalid') {
       socket.send(
-        JSON.stringify({
-          type: 'error',
-          status: 'error',
-          data: { code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' },
-        }),
+        JSON.stringify(
+          errorFrame({ code: 'invalid_message', message: 'last_seq must be a non-negative integer; ignoring it' }),
+        ),
       );
     }
     const resume = { lastSeq: options.lastSeq === 'invalid' ? undefined : options.lastSeq, epoch: options.epoch };

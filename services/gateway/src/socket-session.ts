@@ -1,8 +1,11 @@
 import {
+  type AgentMode,
   answerQuiz,
   type ClientFrame,
   type ConversationStore,
   DEFAULT_USER_ROLE,
+  endsTurn,
+  envelopeOf,
   errorFrame,
   type FrameLimits,
   type LearnerStore,
@@ -33,7 +36,7 @@ export interface SessionDeps {
   maxBufferedBytes: number;
   logger: Logger;
   /** `online` or `offline` (practice tutor), as the agent pool announced it; null if unknown. */
-  agentMode: () => Promise<string | null>;
+  agentMode: () => Promise<AgentMode | null>;
   metrics?: GatewayMetrics;
   /** Asks the agents to stop a streaming turn (the learner spoke again). */
   interruptTurn: (userId: string, turnId: string) => Promise<void>;
@@ -60,9 +63,6 @@ const REPLAY_STALL_MS = 30_000;
 
 /** How long a message that interrupted a streaming turn waits for that turn to end. */
 const INTERRUPT_WAIT_MS = 5_000;
-
-/** The type of an outbox payload, read from its first bytes (`{"seq":N,"type":"…"`). */
-const EVENT_TYPE = /^\{"seq":\d+,"type":"([a-z_]+)"/;
 
 /** Close codes a client can act on. */
 export const CloseCode = { policy: 1008, restarting: 1012, tryAgainLater: 1013 } as const;
@@ -223,9 +223,10 @@ export class SocketSession implements FeedListener {
   /** Sends an outbox event, times the learner's turn by it, and starts a turn waiting on its end. */
   private deliver(payload: string): void {
     this.sendRaw(payload);
-    const type = EVENT_TYPE.exec(payload)?.[1];
-    if (type === 'reply' || type === 'reply_done') clearInterval(this.inFlightCheck);
-    if (this.afterInterrupt && (type === 'reply' || type === 'reply_done')) {
+    const { type } = envelopeOf(payload);
+    const turnEnded = endsTurn(type);
+    if (turnEnded) clearInterval(this.inFlightCheck);
+    if (this.afterInterrupt && turnEnded) {
       const { frame, timer } = this.afterInterrupt;
       clearTimeout(timer);
       this.afterInterrupt = undefined;
@@ -240,7 +241,7 @@ export class SocketSession implements FeedListener {
       timer.heardAudio = true;
       metrics.turnFirstAudio.observe({ mode }, seconds);
     }
-    if (type === 'reply' || type === 'reply_done') {
+    if (turnEnded) {
       metrics.turnDone.observe({ mode }, seconds);
       this.turnTimer = undefined;
     }

@@ -1,14 +1,4 @@
-import {
-  deliverReply,
-  type Logger,
-  type Outbox,
-  type ReplayAudioData,
-  type ReplyAudioData,
-  streamEventKey,
-  successFrame,
-  type TtsJob,
-  type WordTiming,
-} from '@xiaoyue/shared';
+import { endTurn, type Logger, type Outbox, type TtsJob, type WordTiming } from '@xiaoyue/shared';
 import type { TtsMetrics } from './metrics.js';
 import { prosodyFor } from './presets.js';
 import { SpeechError, type SpeechSynthesizer, type WordBoundary } from './speech/types.js';
@@ -44,42 +34,30 @@ export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSig
   const speech = await speak(job, deps, signal);
   const { audio_base64, audio_error } = speech;
   const audio = audio_error === undefined ? { audio_base64 } : { audio_base64, audio_error };
+  const requestId = job.request_id;
   if (job.sentence) {
-    const data: ReplyAudioData = {
-      turn_id: job.turn_id,
-      index: job.sentence.index,
-      ...audio,
-      word_boundaries: wordTimings(job.text, speech.boundaries),
-    };
-    const result = await deps.outbox.appendInOrder({
-      userId: job.user_id,
-      gate: job.turn_id,
-      index: job.sentence.index,
-      idempotencyKey: streamEventKey.audio(job.turn_id, job.sentence.index),
-      event: successFrame('reply_audio', data, job.request_id),
-    });
+    const { index } = job.sentence;
+    const data = { turn_id: job.turn_id, index, ...audio, word_boundaries: wordTimings(job.text, speech.boundaries) };
+    const result = await deps.outbox.appendInOrder(
+      job.user_id,
+      { type: 'reply_audio', data, requestId },
+      { gate: job.turn_id, index },
+    );
     if (result.parked) return 'parked';
     if (result.duplicate) return 'duplicate';
   } else if (job.replay) {
-    const data: ReplayAudioData = {
+    const data = {
       turn_id: job.turn_id,
       rate: job.replay.rate,
       chinese_content: job.text,
       ...audio,
       word_boundaries: wordTimings(job.text, speech.boundaries),
     };
-    const result = await deps.outbox.append({
-      userId: job.user_id,
-      idempotencyKey: streamEventKey.replay(job.turn_id, job.replay.id),
-      event: successFrame('replay_audio', data, job.request_id),
-    });
+    const key = { turn_id: job.turn_id, replay_id: job.replay.id };
+    const result = await deps.outbox.append(job.user_id, { type: 'replay_audio', data, requestId, key });
     if (result.duplicate) return 'duplicate';
   } else if (job.reply) {
-    const delivered = await deliverReply(deps.outbox, {
-      userId: job.user_id,
-      requestId: job.request_id,
-      data: { ...job.reply, ...audio },
-    });
+    const delivered = await endTurn(deps.outbox, { userId: job.user_id, requestId, data: { ...job.reply, ...audio } });
     if (delivered.duplicate) return 'duplicate';
   }
   return audio_base64 ? 'with_audio' : 'without_audio';

@@ -1,4 +1,4 @@
-import type { QuizResultData, ReviewData } from '../protocol.js';
+import type { QuizResultData, ReviewData } from '../events.js';
 import type { QuizType, SulkingLevel } from '../reply.js';
 import { dueAt } from './cards.js';
 import { gradeAnswer } from './grading.js';

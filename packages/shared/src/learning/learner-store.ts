@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
+import { LearnerProfile, type ProgressData, type QuizItem } from '../events.js';
 import type { RedisKeys } from '../keys.js';
-import { type HskLevel, LearnerProfile, type ProgressData, type QuizItem } from '../protocol.js';
+import type { HskLevel } from '../protocol.js';
 import { type LearnerFacts, QuizDraft } from '../reply.js';
 import { dueAt, isLearned, type Mistake, newCard, ReviewCard, reviewCard } from './cards.js';
 import { mergeFacts } from './profile.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LearnerProfile } from '../protocol.js';
+import { LearnerProfile } from '../events.js';
 import { factsFromMessage, mergeFacts } from './profile.js';
 
 describe('factsFromMessage', () => {

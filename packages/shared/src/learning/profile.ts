@@ -1,4 +1,4 @@
-import type { LearnerProfile } from '../protocol.js';
+import type { LearnerProfile } from '../events.js';
 import type { LearnerFacts } from '../reply.js';
 
 const MAX_INTERESTS = 5;

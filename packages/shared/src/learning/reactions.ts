@@ -1,4 +1,4 @@
-import type { SpokenLine } from '../protocol.js';
+import type { SpokenLine } from '../events.js';
 import type { SulkingLevel } from '../reply.js';
 
 type Line = SpokenLine;
