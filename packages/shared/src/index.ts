@@ -9,6 +9,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './outbox.js';
 export * from './protocol.js';
+export * from './queue-worker.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './reply.js';

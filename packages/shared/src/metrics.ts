@@ -34,13 +34,39 @@ export function registerQueueDepth(registry: Registry, queues: Queue[]): void {
   });
 }
 
-/** `xiaoyue_queue_wait_seconds{queue}`: from enqueue to a worker starting the job. */
-export function queueWaitHistogram(registry: Registry): Histogram<'queue'> {
-  return new Histogram({
-    name: 'xiaoyue_queue_wait_seconds',
-    help: 'Time a job waited in its queue before a worker started it',
-    labelNames: ['queue'],
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+export interface WorkerMetrics {
+  /** `xiaoyue_queue_wait_seconds{queue}`: from enqueue to a worker starting the job's first attempt. */
+  queueWait: Histogram<'queue'>;
+  /** `xiaoyue_job_duration_seconds{queue,outcome}`: one attempt at a job, by how it ended. */
+  jobDuration: Histogram<'queue' | 'outcome'>;
+}
+
+const workerMetricsByRegistry = new WeakMap<Registry, WorkerMetrics>();
+
+/**
+ * The metrics every queue worker records, created once per registry: a service starts several
+ * workers, and prom-client refuses a second metric of the same name in one registry.
+ */
+export function workerMetrics(registry: Registry): WorkerMetrics {
+  let metrics = workerMetricsByRegistry.get(registry);
+  if (!metrics) {
+    metrics = {
+      queueWait: new Histogram({
+        name: 'xiaoyue_queue_wait_seconds',
+        help: 'Time a job waited in its queue before a worker started it',
+        labelNames: ['queue'],
+        buckets: LATENCY_BUCKETS,
+        registers: [registry],
+      }),
+      jobDuration: new Histogram({
+        name: 'xiaoyue_job_duration_seconds',
+        help: 'Time a worker spent on one attempt at a job, by outcome (completed, failed, rate_limited)',
+        labelNames: ['queue', 'outcome'],
+        buckets: LATENCY_BUCKETS,
+        registers: [registry],
+      }),
+    };
+    workerMetricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
 }

@@ -15,13 +15,18 @@ import { eventKey, PendingReply } from './events.js';
 import { ReplayRate, UserId } from './protocol.js';
 import { Emotion, QuizDraft, SulkingLevel } from './reply.js';
 
+/** The services that run BullMQ workers. */
+export type QueueConsumer = 'agent-worker' | 'tts-worker';
+
 /**
- * The queue catalog: each queue's name, payload schema, default job options and job-id builder
- * live together. Payload fields added later must be optional so that jobs queued before a rolling
- * deploy still parse.
+ * The queue catalog: each queue's name, consuming service, payload schema, default job options and
+ * job-id builder live together. Payload fields added later must be optional so that jobs queued
+ * before a rolling deploy still parse.
  */
-export interface QueueDefinition<S extends z.ZodType> {
+export interface QueueDefinition<S extends z.ZodType, C extends QueueConsumer = QueueConsumer> {
   name: string;
+  /** The one service whose workers take this queue's jobs: `startWorkers` requires its handler. */
+  consumer: C;
   payload: S;
   defaultJobOptions: JobsOptions;
   /** Lock and stall settings for the queue's workers. */
@@ -36,7 +41,7 @@ export interface QueueDefinition<S extends z.ZodType> {
  */
 const SHORT_LOCKS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 };
 
-function defineQueue<S extends z.ZodType>(def: QueueDefinition<S>): QueueDefinition<S> {
+function defineQueue<S extends z.ZodType, C extends QueueConsumer>(def: QueueDefinition<S, C>): QueueDefinition<S, C> {
   return def;
 }
 
@@ -111,6 +116,7 @@ export const queueCatalog = {
   /** Learner messages waiting for the agent worker. */
   chat: defineQueue({
     name: 'chat',
+    consumer: 'agent-worker',
     payload: ChatJob,
     // The agent retries the LLM itself within the turn's deadline; a job retry would only
     // duplicate work, and the turn-deadline job guarantees an answer if a worker dies.
@@ -121,6 +127,7 @@ export const queueCatalog = {
   /** Replies waiting for speech. */
   tts: defineQueue({
     name: 'tts',
+    consumer: 'tts-worker',
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
@@ -129,6 +136,7 @@ export const queueCatalog = {
   /** Translations waiting for the LLM's judgement; the result reaches the learner via the outbox. */
   quizJudge: defineQueue({
     name: 'quiz-judge',
+    consumer: 'agent-worker',
     payload: QuizJudgeJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
@@ -137,6 +145,7 @@ export const queueCatalog = {
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({
     name: 'turn-deadline',
+    consumer: 'agent-worker',
     payload: TurnDeadlineJob,
     defaultJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
@@ -145,6 +154,20 @@ export const queueCatalog = {
 } as const;
 
 export type QueueName = keyof typeof queueCatalog;
+
+/** The catalog keys of the queues that `consumer` takes jobs from. */
+export type QueuesConsumedBy<C extends QueueConsumer> = {
+  [K in QueueName]: (typeof queueCatalog)[K]['consumer'] extends C ? K : never;
+}[QueueName];
+
+/** A queue's job payload, as its catalog schema parses it. */
+export type JobPayload<K extends QueueName> = z.infer<(typeof queueCatalog)[K]['payload']>;
+
+export function queuesConsumedBy<C extends QueueConsumer>(consumer: C): QueuesConsumedBy<C>[] {
+  return (Object.keys(queueCatalog) as QueueName[]).filter(
+    (key): key is QueuesConsumedBy<C> => queueCatalog[key].consumer === consumer,
+  );
+}
 
 export function createQueue<S extends z.ZodType>(
   def: QueueDefinition<S>,

@@ -4,15 +4,17 @@ import {
   LearnerStore,
   type Logger,
   Outbox,
-  parseJobData,
+  PauseQueue,
+  type QueuesConsumedBy,
   queueCatalog,
   type Redis,
   type Registry,
   redisKeys,
   registerQueueDepth,
+  type ServiceWorkers,
+  startWorkers,
   type TurnCancellations,
 } from '@xiaoyue/shared';
-import { Worker } from 'bullmq';
 import { enforceTurnDeadline } from './deadline.js';
 import type { AgentEnv } from './env.js';
 import { judgeAnswer } from './judge.js';
@@ -31,16 +33,9 @@ export interface AgentWorkerDeps {
   cancellations?: TurnCancellations;
 }
 
-export interface AgentWorkers {
-  chat: Worker;
-  turnDeadline: Worker;
-  /** Translations the rules graded wrong, judged by the LLM. */
-  quizJudge: Worker;
-  /** Stops taking jobs, lets running turns finish, then closes its queues. */
-  close(): Promise<void>;
-}
+export type AgentWorkers = ServiceWorkers<QueuesConsumedBy<'agent-worker'>>;
 
-/** Builds and starts the agent's BullMQ workers (chat turns and the turn-deadline watchdog). */
+/** Starts the agent's BullMQ workers: chat turns, the turn-deadline watchdog and the quiz judge. */
 export function startAgentWorkers({
   env,
   logger,
@@ -78,62 +73,43 @@ export function startAgentWorkers({
     cancellations,
   };
 
-  const chat = new Worker(
-    queueCatalog.chat.name,
-    async (job, _token, signal) => {
-      if (job.attemptsMade === 0) {
-        metrics.queueWait.observe({ queue: queueCatalog.chat.name }, (Date.now() - job.timestamp) / 1000);
-      }
-      try {
-        return await answerTurn(parseJobData(queueCatalog.chat, job), turnDeps, signal);
-      } catch (error) {
-        if (!(error instanceof RateLimited)) throw error;
-        logger.warn({ jobId: job.id, pauseMs: error.pauseMs }, 'LLM rate limited: pausing the chat queue');
-        metrics.rateLimitPauses.inc();
-        await chat.rateLimit(error.pauseMs);
-        throw Worker.RateLimitError();
-      }
+  const workers = startWorkers(
+    'agent-worker',
+    {
+      async chat(job, { signal }) {
+        try {
+          return await answerTurn(job, turnDeps, signal);
+        } catch (error) {
+          if (!(error instanceof RateLimited)) throw error;
+          // The LLM answered 429 with time to spare: the turn goes back to the queue, which pauses.
+          metrics.rateLimitPauses.inc();
+          throw new PauseQueue(error.pauseMs, error.message);
+        }
+      },
+      turnDeadline: (job) =>
+        enforceTurnDeadline(job, {
+          outbox,
+          store,
+          redis,
+          keys,
+          logger,
+          pendingReplyTtlSeconds,
+          onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
+        }),
+      quizJudge: (job, { signal }) => judgeAnswer(job, { llm, learners, outbox, logger }, signal),
     },
     {
       connection: redis,
       prefix: env.QUEUE_PREFIX,
-      concurrency: env.AGENT_CONCURRENCY,
-      ...queueCatalog.chat.workerOptions,
+      logger,
+      metrics: registry,
+      concurrency: { chat: env.AGENT_CONCURRENCY, turnDeadline: 16, quizJudge: 16 },
     },
   );
-  const turnDeadline = new Worker(
-    queueCatalog.turnDeadline.name,
-    async (job) =>
-      enforceTurnDeadline(parseJobData(queueCatalog.turnDeadline, job), {
-        outbox,
-        store,
-        redis,
-        keys,
-        logger,
-        pendingReplyTtlSeconds,
-        onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
-      }),
-    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16, ...queueCatalog.turnDeadline.workerOptions },
-  );
-  const quizJudge = new Worker(
-    queueCatalog.quizJudge.name,
-    async (job, _token, signal) =>
-      judgeAnswer(parseJobData(queueCatalog.quizJudge, job), { llm, learners, outbox, logger }, signal),
-    { connection: redis, prefix: env.QUEUE_PREFIX, concurrency: 16, ...queueCatalog.quizJudge.workerOptions },
-  );
-  for (const worker of [chat, turnDeadline, quizJudge]) {
-    worker.on('failed', (job, err) =>
-      logger.error({ jobId: job?.id, queue: worker.name, err: err.message }, 'job failed'),
-    );
-    worker.on('error', (err) => logger.warn({ queue: worker.name, err: err.message }, 'worker error'));
-  }
-
   return {
-    chat,
-    turnDeadline,
-    quizJudge,
+    ...workers,
     async close() {
-      await Promise.all([chat.close(), turnDeadline.close(), quizJudge.close()]);
+      await workers.close();
       await Promise.all([ttsQueue.close(), chatQueue.close()]);
     },
   };

@@ -26,12 +26,13 @@ runWorkerService({
     const metrics = createMetricsRegistry('agent-worker');
     const cancelSubscriber = await connectRedis(createWorkerRedis(env.REDIS_URL, 'agent-worker-cancel'));
     const cancellations = await TurnCancellations.listen(redis, cancelSubscriber, redisKeys(env.QUEUE_PREFIX));
-    const workers = startAgentWorkers({ env, logger, redis, llm, metrics, cancellations });
+    const agent = startAgentWorkers({ env, logger, redis, llm, metrics, cancellations });
     return {
-      workers: [workers.chat, workers.turnDeadline],
+      // All of them (chat, turn-deadline, quiz-judge): readiness fails if any one stops.
+      workers: agent.workers,
       describe: { llm: llm.name, model: env.GEMINI_MODEL },
       close: async () => {
-        await workers.close();
+        await agent.close();
         await closeRedis(cancelSubscriber);
       },
       metrics,

@@ -1,10 +1,9 @@
-import { Counter, Histogram, LATENCY_BUCKETS, queueWaitHistogram, type Registry } from '@xiaoyue/shared';
+import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@xiaoyue/shared';
 
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
 
 export function createAgentMetrics(registry: Registry) {
   return {
-    queueWait: queueWaitHistogram(registry),
     llmFirstToken: new Histogram({
       name: 'xiaoyue_llm_first_token_seconds',
       help: 'From asking the LLM to its first fragment (the whole reply when not streaming)',

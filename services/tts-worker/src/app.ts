@@ -2,14 +2,15 @@ import {
   createQueue,
   type Logger,
   Outbox,
-  parseJobData,
+  type QueuesConsumedBy,
   queueCatalog,
   type Redis,
   type Registry,
   redisKeys,
   registerQueueDepth,
+  type ServiceWorkers,
+  startWorkers,
 } from '@xiaoyue/shared';
-import { Worker } from 'bullmq';
 import type { TtsEnv } from './env.js';
 import { createTtsMetrics } from './metrics.js';
 import { speakReply } from './speak.js';
@@ -25,10 +26,7 @@ export interface TtsWorkerDeps {
   metrics: Registry;
 }
 
-export interface TtsWorker {
-  worker: Worker;
-  close(): Promise<void>;
-}
+export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 
 /** Builds and starts the TTS pool's BullMQ worker. */
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
@@ -49,25 +47,21 @@ export function startTtsWorker({ env, logger, redis, synthesizer, metrics: regis
         })
       : synthesizer;
   const deps = { synthesizer: speech, outbox, logger, voice: env.TTS_VOICE, timeoutMs: env.TTS_TIMEOUT_MS, metrics };
-  const worker = new Worker(
-    queueCatalog.tts.name,
-    async (job, _token, signal) => {
-      metrics.queueWait.observe({ queue: queueCatalog.tts.name }, (Date.now() - job.timestamp) / 1000);
-      return speakReply(parseJobData(queueCatalog.tts, job), deps, signal);
-    },
+  const workers = startWorkers(
+    'tts-worker',
+    { tts: (job, { signal }) => speakReply(job, deps, signal) },
     {
       connection: redis,
       prefix: env.QUEUE_PREFIX,
-      concurrency: env.TTS_CONCURRENCY,
-      ...queueCatalog.tts.workerOptions,
+      logger,
+      metrics: registry,
+      concurrency: { tts: env.TTS_CONCURRENCY },
     },
   );
-  worker.on('failed', (job, err) => logger.error({ jobId: job?.id, err: err.message }, 'tts job failed'));
-  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
   return {
-    worker,
+    ...workers,
     async close() {
-      await worker.close();
+      await workers.close();
       await ttsQueue.close();
     },
   };

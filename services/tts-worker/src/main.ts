@@ -11,7 +11,7 @@ runWorkerService({
     const metrics = createMetricsRegistry('tts-worker');
     const tts = startTtsWorker({ env, logger, redis, synthesizer, metrics });
     return {
-      workers: [tts.worker],
+      workers: tts.workers,
       describe: { provider: synthesizer.name, voice: env.TTS_VOICE },
       close: () => tts.close(),
       metrics,

@@ -1,10 +1,9 @@
-import { Counter, Histogram, LATENCY_BUCKETS, queueWaitHistogram, type Registry } from '@xiaoyue/shared';
+import { Counter, Histogram, LATENCY_BUCKETS, type Registry } from '@xiaoyue/shared';
 
 export type TtsMetrics = ReturnType<typeof createTtsMetrics>;
 
 export function createTtsMetrics(registry: Registry) {
   return {
-    queueWait: queueWaitHistogram(registry),
     firstByte: new Histogram({
       name: 'xiaoyue_tts_first_byte_seconds',
       help: 'From asking for speech to its first audio byte',
