@@ -3,4 +3,5 @@ export * from './fake-gemini.js';
 export * from './processes.js';
 export * from './redis.js';
 export * from './rejection.js';
+export * from './system.js';
 export * from './ws-client.js';

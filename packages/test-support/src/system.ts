@@ -1,0 +1,109 @@
+import type { FakeEdgeTts } from './fake-edge-tts.js';
+import type { FakeGemini } from './fake-gemini.js';
+import { type ServiceProcess, startService } from './processes.js';
+import { freePort, uniquePrefix } from './redis.js';
+
+export interface RunningSystem {
+  prefix: string;
+  /** `ws://127.0.0.1:<port>`: learners connect to `${baseUrl}/ws/chat/<user_id>`. */
+  baseUrl: string;
+  /** Base URLs of the probe endpoints: gateway, agent worker, TTS worker. */
+  probes: { gateway: string; agent: string; tts: string };
+  gateway: ServiceProcess;
+  agent: ServiceProcess;
+  tts: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  redisUrl: string;
+  /** The Gemini fake to use; without one the agents run the offline tutor. */
+  gemini?: FakeGemini;
+  /** The Edge fake to use; without one the TTS workers speak with espeak-ng. */
+  edge?: FakeEdgeTts;
+  /** Variables for every service (after the defaults below). */
+  env?: Record<string, string>;
+  /** Extra variables for the gateway only (auth, limits). */
+  gatewayEnv?: Record<string, string>;
+  agentEnv?: Record<string, string>;
+  ttsEnv?: Record<string, string>;
+  /** Queue and key prefix; a fresh one by default. */
+  prefix?: string;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * The three services as real processes, wired to one Redis and to the local cloud fakes (or the
+ * offline providers): what the end-to-end tests, the chaos suite and the benchmark run against.
+ */
+export async function startSystem({
+  redisUrl,
+  gemini,
+  edge,
+  env = {},
+  gatewayEnv = {},
+  agentEnv = {},
+  ttsEnv = {},
+  prefix = uniquePrefix('e2e'),
+  readyTimeoutMs,
+}: SystemOptions): Promise<RunningSystem> {
+  const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
+  const options = { readyTimeoutMs };
+  const [gateway, agent, tts] = await Promise.all([
+    startService(
+      'gateway',
+      {
+        ...common,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AUTH_MODE: 'dev',
+        ALLOW_DEBUG_ACTIONS: 'true',
+        RATE_LIMIT_PER_MINUTE: '6000',
+        RATE_LIMIT_BURST: '100',
+        ...gatewayEnv,
+      },
+      options,
+    ),
+    startService(
+      'agent-worker',
+      {
+        ...common,
+        ...(gemini ? { GEMINI_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url } : { LLM_PROVIDER: 'offline' }),
+        LLM_TIMEOUT_MS: '1500',
+        LLM_MAX_ATTEMPTS: '3',
+        HEALTH_PORT: String(agentHealthPort),
+        ...env,
+        ...agentEnv,
+      },
+      options,
+    ),
+    startService(
+      'tts-worker',
+      {
+        ...common,
+        // Speech failures must stay visible to these tests rather than be covered by espeak.
+        ...(edge ? { EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none' } : { TTS_PROVIDER: 'espeak' }),
+        TTS_TIMEOUT_MS: '1500',
+        HEALTH_PORT: String(ttsHealthPort),
+        ...ttsEnv,
+      },
+      options,
+    ),
+  ]);
+  return {
+    prefix,
+    baseUrl: `ws://127.0.0.1:${port}`,
+    probes: {
+      gateway: `http://127.0.0.1:${port}`,
+      agent: `http://127.0.0.1:${agentHealthPort}`,
+      tts: `http://127.0.0.1:${ttsHealthPort}`,
+    },
+    gateway,
+    agent,
+    tts,
+    async stop() {
+      await Promise.all([gateway.stop(), agent.stop(), tts.stop()]);
+    },
+  };
+}
