@@ -27,3 +27,7 @@ export function createSpeechSynthesizer(env: TtsEnv): SpeechSynthesizer {
   const { primary, fallback } = speechProviders(env);
   return fallback ? new FallbackSpeechSynthesizer(primary, fallback) : primary;
 }
+
+// The benchmark measures the speech cache on its own, through this package's `./speech` export.
+export { CachedSpeechSynthesizer } from './cache.js';
+export { EdgeSpeechSynthesizer } from './edge.js';
