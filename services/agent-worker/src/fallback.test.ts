@@ -1,6 +1,6 @@
-import { AgentReply } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
 import { fallbackReply } from './fallback.js';
+import { AgentReply } from './llm/reply-contract.js';
 
 describe('fallback reply', () => {
   it('is a valid, in-character reply with Chinese, pinyin and Vietnamese', () => {

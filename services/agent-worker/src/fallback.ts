@@ -1,4 +1,5 @@
-import type { AgentReply, SulkingLevel } from '@xiaoyue/shared';
+import type { SulkingLevel } from '@xiaoyue/shared';
+import type { AgentReply } from './llm/reply-contract.js';
 
 type FallbackLine = Pick<AgentReply, 'chinese_content' | 'pinyin' | 'vietnamese_display' | 'emotion'>;
 

@@ -1,5 +1,6 @@
-import { AGENT_REPLY_FIELD_ORDER, type HistoryTurn } from '@xiaoyue/shared';
+import type { HistoryTurn } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
+import { AGENT_REPLY_FIELD_ORDER } from './llm/reply-contract.js';
 import { buildSystemPrompt, buildTutorPrompt } from './prompt.js';
 
 const turn = (user: string, her: string): HistoryTurn => ({

@@ -1,5 +1,4 @@
 import {
-  type AgentReply,
   type ChatJob,
   EMOTIONS,
   type Emotion,
@@ -14,6 +13,7 @@ import {
   voiceFor,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
+import type { AgentReply } from './llm/reply-contract.js';
 import { toPinyin } from './pinyin-tokens.js';
 import { SentenceSplitter } from './sentences.js';
 

@@ -1,5 +1,4 @@
 import {
-  type AgentReply,
   type ChatJob,
   type ConversationContext,
   type ConversationStore,
@@ -25,6 +24,7 @@ import {
 } from '@xiaoyue/shared';
 import pRetry from 'p-retry';
 import { fallbackReply } from './fallback.js';
+import type { AgentReply } from './llm/reply-contract.js';
 import { LlmError, parseReply, type TutorLlm, type TutorPrompt } from './llm/types.js';
 import type { AgentMetrics } from './metrics.js';
 import { type PinyinToken, pinyinLine, pinyinTokens } from './pinyin-tokens.js';

@@ -1,6 +1,8 @@
 import { type FakeGemini, freePort, rejectionOf, startFakeGemini } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GeminiTutorLlm } from './gemini.js';
+import { geminiSchemaOf } from './gemini-schema.js';
+import { AgentReply } from './reply-contract.js';
 import { LlmError, type TutorPrompt } from './types.js';
 
 let fake: FakeGemini;
@@ -54,6 +56,8 @@ describe('GeminiTutorLlm against a local Gemini REST server', () => {
     expect(body.generationConfig.responseMimeType).toBe('application/json');
     expect(body.generationConfig.responseSchema.propertyOrdering.slice(0, 2)).toEqual(['emotion', 'chinese_content']);
     expect(body.generationConfig.responseSchema.properties.emotion.enum).toContain('sulking');
+    // The schema derived from the zod contract reaches the API as it is (the SDK keeps the ordering).
+    expect(body.generationConfig.responseSchema).toEqual(geminiSchemaOf(AgentReply));
     expect(body.generationConfig.thinkingConfig).toEqual({ thinkingBudget: 0 });
   });
 

@@ -1,11 +1,12 @@
-import { ApiError, type Content, GoogleGenAI, type Schema, Type } from '@google/genai';
-import { ACTIONS, AGENT_REPLY_FIELD_ORDER, type AgentReply, EMOTIONS, QUIZ_TYPES, USER_TONES } from '@xiaoyue/shared';
+import { ApiError, type Content, GoogleGenAI } from '@google/genai';
+import { geminiSchemaOf } from './gemini-schema.js';
+import { AgentReply } from './reply-contract.js';
 import {
   LlmError,
   parseReply,
   parseVerdict,
   type TranslationToJudge,
-  type TranslationVerdict,
+  TranslationVerdict,
   type TutorLlm,
   type TutorPrompt,
 } from './types.js';
@@ -20,81 +21,18 @@ export interface GeminiOptions {
 }
 
 /** The reply contract as a Gemini response schema, its fields in speaking order. */
-export function buildResponseSchema(): Schema {
-  const text = (description: string): Schema => ({ type: Type.STRING, description });
-  return {
-    type: Type.OBJECT,
-    properties: {
-      emotion: { type: Type.STRING, enum: [...EMOTIONS], description: 'her emotion' },
-      chinese_content: text('what she says, in Chinese (spoken aloud)'),
-      pinyin: text('pinyin of chinese_content with tone marks'),
-      vietnamese_display: text('Vietnamese translation of chinese_content'),
-      action: { type: Type.STRING, enum: [...ACTIONS] },
-      quiz_list: {
-        type: Type.ARRAY,
-        items: {
-          type: Type.OBJECT,
-          properties: {
-            type: { type: Type.STRING, enum: [...QUIZ_TYPES] },
-            question: { type: Type.STRING },
-            options: { type: Type.ARRAY, items: { type: Type.STRING } },
-            answer: text('the key; for a choice, one of the options verbatim'),
-            hint: text('a hint in Vietnamese, or empty'),
-            explanation: text('why the key is right, in Vietnamese'),
-            card_id: text('the review card this quiz brings back, if any'),
-          },
-          required: ['type', 'question', 'options', 'answer', 'hint', 'explanation'],
-          propertyOrdering: ['type', 'question', 'options', 'answer', 'hint', 'explanation', 'card_id'],
-        },
-      },
-      correction: {
-        type: Type.OBJECT,
-        nullable: true,
-        description: 'what she corrected (action "correction"), else null',
-        properties: {
-          wrong: text("the learner's wrong words"),
-          right: text('the right form'),
-          explanation: text('why, in Vietnamese'),
-        },
-        required: ['wrong', 'right', 'explanation'],
-        propertyOrdering: ['wrong', 'right', 'explanation'],
-      },
-      user_tone: { type: Type.STRING, enum: [...USER_TONES], description: "the learner's tone" },
-      learner_facts: {
-        type: Type.OBJECT,
-        nullable: true,
-        description: 'what this message told about the learner, else null',
-        properties: {
-          name: text("the learner's name"),
-          interests: { type: Type.ARRAY, items: { type: Type.STRING } },
-        },
-      },
-      thought: text('her private thought, not spoken'),
-    },
-    required: [...AGENT_REPLY_FIELD_ORDER],
-    propertyOrdering: [...AGENT_REPLY_FIELD_ORDER],
-  };
-}
+const REPLY_SCHEMA = geminiSchemaOf(AgentReply);
 
 const JUDGE_INSTRUCTION = `你是中文老师，批改越南学生的翻译题。输入是 JSON：question（题目）、expected（参考答案）、answer（学生的答案）。
 意思正确、语法通顺就算对，不要求和参考答案逐字一致；意思错了、漏了关键内容或语法错误就算错。
 只输出 JSON：correct（true/false），explanation（用越南语简短说明为什么对或错，错时给出正确说法）。`;
 
-const VERDICT_SCHEMA: Schema = {
-  type: Type.OBJECT,
-  properties: {
-    correct: { type: Type.BOOLEAN },
-    explanation: { type: Type.STRING, description: 'why, in Vietnamese' },
-  },
-  required: ['correct', 'explanation'],
-  propertyOrdering: ['correct', 'explanation'],
-};
+const VERDICT_SCHEMA = geminiSchemaOf(TranslationVerdict);
 
 /** Gemini through @google/genai: one attempt, structured JSON output, thinking off. */
 export class GeminiTutorLlm implements TutorLlm {
   readonly name = 'gemini';
   private readonly client: GoogleGenAI;
-  private readonly responseSchema = buildResponseSchema();
 
   constructor(private readonly options: GeminiOptions) {
     this.client = new GoogleGenAI({
@@ -178,7 +116,7 @@ export class GeminiTutorLlm implements TutorLlm {
     return {
       systemInstruction: prompt.systemInstruction,
       responseMimeType: 'application/json',
-      responseSchema: this.responseSchema,
+      responseSchema: REPLY_SCHEMA,
       thinkingConfig: { thinkingBudget: 0 },
       temperature: 0.8,
     };

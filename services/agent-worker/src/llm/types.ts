@@ -1,5 +1,6 @@
-import { AgentReply, type LearnerContext, type SulkingLevel } from '@xiaoyue/shared';
+import type { LearnerContext, SulkingLevel } from '@xiaoyue/shared';
 import { z } from 'zod';
+import { AgentReply } from './reply-contract.js';
 
 /** One message of the conversation as the LLM sees it. */
 export interface PromptMessage {
@@ -38,7 +39,10 @@ export interface TranslationToJudge {
   answer: string;
 }
 
-export const TranslationVerdict = z.object({ correct: z.boolean(), explanation: z.string().default('') });
+export const TranslationVerdict = z.object({
+  correct: z.boolean(),
+  explanation: z.string().default('').describe('why, in Vietnamese'),
+});
 export type TranslationVerdict = z.infer<typeof TranslationVerdict>;
 
 /** The model's verdict on a translation, or an `invalid_output` error. */

@@ -1,6 +1,6 @@
-import { AgentReply } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
 import { toPinyin } from '../../pinyin-tokens.js';
+import { AgentReply } from '../reply-contract.js';
 import type { TutorPrompt } from '../types.js';
 import { findCorrection } from './corrections.js';
 import { addressFor, PHRASEBOOK } from './phrasebook.js';

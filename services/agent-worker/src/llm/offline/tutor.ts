@@ -1,14 +1,7 @@
-import type {
-  AgentReply,
-  Emotion,
-  LearnerContext,
-  ReplyAction,
-  ReviewCard,
-  SulkingLevel,
-  UserTone,
-} from '@xiaoyue/shared';
+import type { Emotion, LearnerContext, ReplyAction, ReviewCard, SulkingLevel, UserTone } from '@xiaoyue/shared';
 import { clampSulkingLevel } from '@xiaoyue/shared';
 import { toPinyin } from '../../pinyin-tokens.js';
+import type { AgentReply } from '../reply-contract.js';
 import type { TutorLlm, TutorPrompt } from '../types.js';
 import { findCorrection } from './corrections.js';
 import { type Address, addressFor, PHRASEBOOK, UNKNOWN_REPLIES } from './phrasebook.js';

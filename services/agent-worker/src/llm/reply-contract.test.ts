@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentReply } from './reply.js';
+import { AGENT_REPLY_FIELD_ORDER, AgentReply } from './reply-contract.js';
 
 const base = { chinese_content: '我们来做个小测验吧！', emotion: 'happy', action: 'quiz' };
 const quizzes = (quiz_list: unknown[]) => AgentReply.parse({ ...base, quiz_list }).quiz_list;
@@ -77,5 +77,10 @@ describe('AgentReply', () => {
       },
       { type: 'choice', question: '猜猜？', options: ['是', '不是'], answer: '是', hint: '', explanation: '' },
     ]);
+  });
+
+  it('lists its fields in speaking order: emotion and her line first (streamed), her private thought last', () => {
+    expect(AGENT_REPLY_FIELD_ORDER.slice(0, 2)).toEqual(['emotion', 'chinese_content']);
+    expect(AGENT_REPLY_FIELD_ORDER.at(-1)).toBe('thought');
   });
 });
