@@ -139,6 +139,30 @@ describe('gateway', () => {
     expect((await second.next((f) => f.type === 'typing' || f.type === 'error')).type).toBe('typing');
   });
 
+  it('streaming: a chat during her reply interrupts it and is sent once that turn ends; one it replaces is busy', async () => {
+    const { connect, outbox, gateway, prefix } = await startGateway();
+    const client = await connect('/ws/chat/talker?stream=1');
+    await client.next('welcome');
+    const first = await client.request({ action: 'chat', message: '一', request_id: 'a' }, 'typing');
+    const turnId = first.data.turn_id;
+    client.send({ action: 'chat', message: '二', request_id: 'b' });
+    client.send({ action: 'chat', message: '三', request_id: 'c' });
+    expect(await client.next('error')).toMatchObject({ request_id: 'b', data: { code: 'busy' } });
+    expect(await admin.get(redisKeys(prefix).turnCancel('talker', turnId))).toBe('1');
+    const audio = { turn_id: turnId, index: 0, audio_base64: 'UklGRg==', word_boundaries: [] };
+    await outbox.append('talker', { type: 'reply_audio', data: audio });
+    await outbox.append('talker', {
+      type: 'reply_done',
+      data: { ...replyData(turnId), sentences: 1, interrupted: true },
+    });
+    const next = await client.next((f) => f.type === 'typing' || f.type === 'error');
+    expect(next).toMatchObject({ type: 'typing', request_id: 'c' });
+    expect(next.data.turn_id).not.toBe(turnId);
+    const metrics = (await gateway.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/xiaoyue_turn_first_audio_seconds_count\{[^}]*mode="stream"[^}]*\} 1/);
+    expect(metrics).toMatch(/xiaoyue_turn_done_seconds_count\{[^}]*mode="stream"[^}]*\} 1/);
+  });
+
   it('delivers outbox events to every socket of the learner, on any gateway, in seq order', async () => {
     const prefix = uniquePrefix('gw');
     const [a, b] = [await startGateway(prefix), await startGateway(prefix)];

@@ -21,13 +21,14 @@ import {
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
 import { createAuthenticator, tokenFrom } from './auth.js';
+import { CloseCode } from './close-codes.js';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
-import { type JudgeRequest, requestJudgement } from './judge.js';
+import { requestJudgement } from './judge.js';
 import { LearnerLimits, SOCKET_LEASE_MS } from './limits.js';
 import { createGatewayMetrics } from './metrics.js';
-import { type ReplayRequest, startReplay } from './replay.js';
-import { CloseCode, SocketSession } from './socket-session.js';
+import { startReplay } from './replay.js';
+import { type SessionDeps, SocketSession } from './socket-session.js';
 import { TurnStarter } from './turns.js';
 
 export interface GatewayDeps {
@@ -116,31 +117,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addHook('onClose', async () => clearInterval(leaseRenewal));
 
   const agentMode = async () => AgentMode.safeParse(await redis.get(keys.agentMode())).data ?? null;
-  const sessionDeps = {
-    feed,
-    outbox,
-    store,
-    learners,
-    turns,
+  const sessionDeps: SessionDeps = {
+    services: {
+      store,
+      learners,
+      turns,
+      judgeTranslation: (request) =>
+        requestJudgement({ judgeQueue: deps.queues.quizJudge, agentMode, timeoutMs: JUDGE_TIMEOUT_MS }, request),
+      replay: (request) => startReplay({ store, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
+    },
+    delivery: { feed, outbox, store, agentMode, maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES, logger },
     limits,
     logger,
-    maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES,
-    agentMode,
     metrics,
-    interruptTurn: (userId: string, turnId: string) => requestTurnCancel(redis, keys, userId, turnId),
     allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
-    takeAction: (userId: string) => learnerLimits.takeAction(userId),
-    judgeTranslation: (request: JudgeRequest) =>
-      requestJudgement(
-        {
-          judgeQueue: deps.queues.quizJudge,
-          agentMode,
-          timeoutMs: JUDGE_TIMEOUT_MS,
-        },
-        request,
-      ),
-    replay: (request: ReplayRequest) =>
-      startReplay({ store, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
+    takeAction: (userId) => learnerLimits.takeAction(userId),
+    interruptTurn: (userId, turnId) => requestTurnCancel(redis, keys, userId, turnId),
   };
 
   /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */

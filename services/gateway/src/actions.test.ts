@@ -1,0 +1,148 @@
+import {
+  actionAnswers,
+  CLIENT_ACTIONS,
+  type ClientFrame,
+  ConversationStore,
+  connectRedis,
+  createProducerRedis,
+  createQueue,
+  eventData,
+  LearnerStore,
+  type Queue,
+  queueCatalog,
+  type Redis,
+  redisKeys,
+  type ServerFrame,
+} from '@xiaoyue/shared';
+import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ActionContext,
+  type ActionError,
+  type ActionHandler,
+  type ActionHandlers,
+  actionHandlers,
+  runAction,
+} from './actions.js';
+import { startReplay } from './replay.js';
+import { TurnStarter } from './turns.js';
+
+let server: TestRedis;
+let redis: Redis;
+const queues: Queue[] = [];
+
+beforeAll(async () => {
+  server = await startTestRedis();
+  redis = await connectRedis(createProducerRedis(server.url, 'actions-test'));
+});
+afterAll(async () => {
+  await Promise.all(queues.map((queue) => queue.close()));
+  redis.disconnect();
+  await server.stop();
+});
+
+/** A socket's context over real stores and queues; the session's hooks only record their calls. */
+function contextFor(userId: string, stream = false) {
+  const prefix = uniquePrefix('actions');
+  const keys = redisKeys(prefix);
+  const store = new ConversationStore(redis, keys, { historyTurns: 10, ttlSeconds: 600, sulkDecayMs: 600_000 });
+  const learners = new LearnerStore(redis, keys, { quizTtlSeconds: 600 });
+  const chat = createQueue(queueCatalog.chat, redis, prefix);
+  const turnDeadline = createQueue(queueCatalog.turnDeadline, redis, prefix);
+  const tts = createQueue(queueCatalog.tts, redis, prefix);
+  queues.push(chat, turnDeadline, tts);
+  const hooks: string[] = [];
+  const judged: string[] = [];
+  const context: ActionContext = {
+    userId,
+    stream,
+    store,
+    learners,
+    turns: new TurnStarter(redis, keys, { chat, turnDeadline }, 30_000),
+    judgeTranslation: async (request) => {
+      judged.push(request.answer);
+      return true;
+    },
+    replay: (request) => startReplay({ store, ttsQueue: tts, timeoutMs: 30_000 }, request),
+    turnStarted: () => hooks.push('turnStarted'),
+    interruptWith: async (frame, activeTurnId) => void hooks.push(`interruptWith ${frame.message} ${activeTurnId}`),
+    awaitOutbox: () => hooks.push('awaitOutbox'),
+  };
+  return { context, hooks, judged, learners };
+}
+
+/** Runs a frame and checks an answer against the event catalog. */
+async function run(frame: ClientFrame, context: ActionContext): Promise<ServerFrame | ActionError | undefined> {
+  const reply = await runAction(frame, context);
+  if (reply && 'type' in reply) {
+    expect(reply.type).toBe(actionAnswers[frame.action]);
+    expect(() => eventData[reply.type].parse(reply.data)).not.toThrow();
+  }
+  return reply;
+}
+
+describe('action handlers', () => {
+  it('has one handler per protocol action; only set_sulking is a debug action', () => {
+    expect(Object.keys(actionHandlers).sort()).toEqual([...CLIENT_ACTIONS].sort());
+    expect(CLIENT_ACTIONS.filter((action) => actionHandlers[action].debug)).toEqual(['set_sulking']);
+  });
+
+  it('cannot leave an action out, nor answer it with another event', () => {
+    const { replay: _replay, ...withoutReplay } = actionHandlers;
+    // @ts-expect-error the table needs a handler for every action of the protocol
+    const incomplete: ActionHandlers = withoutReplay;
+    const wrongAnswer: ActionHandler<'set_level'> = {
+      // @ts-expect-error set_level is answered by level_set ({level}), not by a state
+      handle: async () => ({ answer: { sulking_level: 0, sulking_reason: null, history_length: 0 } }),
+    };
+    expect([incomplete, wrongAnswer]).toHaveLength(2);
+  });
+
+  it("answers with the catalog's event, carrying the request_id", async () => {
+    const { context } = contextFor('lan');
+    const reply = await run({ action: 'set_level', level: 4, request_id: 'r1' }, context);
+    expect(reply).toEqual({ type: 'level_set', status: 'success', data: { level: 4 }, request_id: 'r1' });
+    expect(await run({ action: 'get_progress' }, context)).toMatchObject({ type: 'progress', data: { level: 4 } });
+    expect(await run({ action: 'reset' }, context)).not.toHaveProperty('request_id');
+  });
+
+  it('starts a turn (typing), and answers busy or interrupts while one is in flight', async () => {
+    const { context, hooks } = contextFor('ming');
+    const typing = await run({ action: 'chat', message: '你好' }, context);
+    expect(typing).toMatchObject({ type: 'typing', data: { is_typing: true } });
+    expect(hooks).toEqual(['turnStarted']);
+    expect(await run({ action: 'chat', message: '再见' }, context)).toMatchObject({ code: 'busy' });
+    // Streaming, a new message interrupts her: no answer now, the session sends it after her turn.
+    const streaming = { ...context, stream: true };
+    expect(await run({ action: 'chat', message: '等等' }, streaming)).toBeUndefined();
+    expect(hooks.at(-1)).toBe(`interruptWith 等等 ${(typing as ServerFrame<'typing'>).data.turn_id}`);
+  });
+
+  it('grades an answer once; a translation the rules call wrong goes to the judge, answered later', async () => {
+    const { context, hooks, judged, learners } = contextFor('hoa');
+    const [choice, translation] = await learners.saveQuizzes('hoa', 't1', [
+      { type: 'choice', question: '你好?', options: ['hi', 'bye'], answer: 'hi', hint: '', explanation: '' },
+      { type: 'translate', question: 'Xin chào', options: [], answer: '你好', hint: '', explanation: '' },
+    ]);
+    const graded = await run({ action: 'answer', quiz_id: choice?.id ?? '', answer: 'A' }, context);
+    expect(graded).toMatchObject({ type: 'quiz_result', data: { correct: true, graded_by: 'rules' } });
+    expect(await run({ action: 'answer', quiz_id: choice?.id ?? '', answer: 'B' }, context)).toEqual({
+      code: 'already_answered',
+      message: `Quiz "${choice?.id}" was already answered (the answer: hi)`,
+    });
+    expect(await run({ action: 'answer', quiz_id: translation?.id ?? '', answer: '您好' }, context)).toBeUndefined();
+    expect([judged, hooks]).toEqual([['您好'], ['awaitOutbox']]);
+    expect(await run({ action: 'answer', quiz_id: 'nope', answer: 'A' }, context)).toEqual({
+      code: 'unknown_quiz',
+      message: 'No open quiz with id "nope"',
+    });
+  });
+
+  it('answers a replay of a line that is not in the history with unknown_turn', async () => {
+    const { context } = contextFor('kim');
+    expect(await run({ action: 'replay', turn_id: 'gone', rate: 'slow' }, context)).toEqual({
+      code: 'unknown_turn',
+      message: 'No line of hers with turn_id "gone" in this conversation',
+    });
+  });
+});
