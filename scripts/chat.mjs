@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { XiaoYueClient, XiaoYueError } from '@xiaoyue/client';
 import WebSocket from 'ws';
 
 const args = process.argv.slice(2);
@@ -36,21 +37,20 @@ quizzes (her questions come one at a time; the server grades your answers):
   /level N      set your HSK level (1-6): she keeps her Chinese at that level
   /help, /quit`;
 
-let socket;
-let lastSeq;
-let epoch;
-/** The response type the last request waits for ('reply', 'quiz_result', …), or false. */
-let waiting = false;
-let waitTimer;
 let quiz = []; // questions of the last quiz not yet answered (the first is the current one)
 let lastTurnId; // her last line, for /slow
 let closing = false;
-let retryMs = 500;
 const pending = []; // piped lines waiting for their turn
 let inputEnded = false;
+/** A piped line is being answered: the next one waits. */
+let busyWithLine = false;
+/** Reconnect attempts since the last welcome (only the first failure to connect is reported). */
+let attempt = 0;
 
 /** A request other than a chat gives up waiting after this long (piped input goes on). */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+const client = new XiaoYueClient({ url: base, userId, WebSocket, requestTimeoutMs: REQUEST_TIMEOUT_MS });
 
 function print(line = '') {
   process.stdout.write(`${line}\n`);
@@ -180,98 +180,75 @@ function showReplay(data) {
   }
 }
 
-function onFrame(frame) {
-  if (typeof frame.seq === 'number') {
-    if (lastSeq !== undefined && frame.seq <= lastSeq) return;
-    lastSeq = frame.seq;
+client.on('welcome', (data) => {
+  attempt = 0;
+  print(
+    paint(
+      '2',
+      `connected as ${data.user_id}: sulking ${data.sulking_level}/3, ${data.history_length} turns stored${data.mode === 'offline' ? ', offline practice mode' : ''}`,
+    ),
+  );
+  setTimeout(next, 50);
+});
+client.on('typing', () => {
+  if (interactive) process.stdout.write(paint('2', '小师妹 is typing…\n'));
+});
+client.on('reply', (data, frame) => showReply(data, frame.seq));
+client.on('quiz_result', showQuizResult);
+client.on('review', showReview);
+client.on('progress', showProgress);
+client.on('progress_cleared', showProgress);
+client.on('level_set', (data) => print(`HSK level is now ${data.level}`));
+client.on('replay_audio', showReplay);
+client.on('state', (data) => {
+  print(`sulking ${data.sulking_level}/3, ${data.history_length} turns:`);
+  for (const turn of data.history) print(`  你: ${turn.user_message}\n  她: ${turn.chinese_content}`);
+});
+client.on('reset', () => print('conversation reset'));
+client.on('sulking_set', (data) => print(`sulking level is now ${data.sulking_level}`));
+client.on('resync', (data) => print(paint('2', `(some older messages are gone: ${data.reason})`)));
+client.on('error', (data) => print(paint('31', `error ${data.code}: ${data.message}`)));
+client.on('transport_error', (error) => {
+  if (error.message.startsWith('unreadable frame')) print(paint('31', error.message));
+  else if (!closing && attempt === 0) print(paint('31', `cannot reach ${base}: ${error.message}`));
+});
+client.on('reconnecting', (info) => {
+  attempt = info.attempt;
+});
+client.on('close', ({ code, reason, willReconnect }) => {
+  if (closing) return;
+  if (code === 1008) {
+    print(paint('31', `refused: ${reason}`));
+    process.exit(1);
   }
-  const data = frame.data ?? {};
-  switch (frame.type) {
-    case 'welcome':
-      lastSeq ??= data.last_seq;
-      epoch = data.epoch ?? epoch;
-      print(
-        paint(
-          '2',
-          `connected as ${data.user_id}: sulking ${data.sulking_level}/3, ${data.history_length} turns stored${data.mode === 'offline' ? ', offline practice mode' : ''}`,
-        ),
-      );
-      break;
-    case 'typing':
-      if (interactive) process.stdout.write(paint('2', '小师妹 is typing…\n'));
-      break;
-    case 'reply':
-      showReply(data, frame.seq);
-      break;
-    case 'quiz_result':
-      showQuizResult(data);
-      break;
-    case 'review':
-      showReview(data);
-      break;
-    case 'progress':
-    case 'progress_cleared':
-      showProgress(data);
-      break;
-    case 'level_set':
-      print(`HSK level is now ${data.level}`);
-      break;
-    case 'replay_audio':
-      showReplay(data);
-      break;
-    case 'state':
-      print(`sulking ${data.sulking_level}/3, ${data.history_length} turns:`);
-      for (const turn of data.history ?? []) print(`  你: ${turn.user_message}\n  她: ${turn.chinese_content}`);
-      break;
-    case 'reset':
-      print('conversation reset');
-      break;
-    case 'sulking_set':
-      print(`sulking level is now ${data.sulking_level}`);
-      break;
-    case 'resync':
-      lastSeq = data.last_seq;
-      print(paint('2', `(some older messages are gone: ${data.reason})`));
-      break;
-    case 'error': {
-      print(paint('31', `error ${data.code}: ${data.message}`));
-      const answered = typeof frame.request_id === 'string' && frame.request_id.startsWith('answer:');
-      if (answered && (data.code === 'already_answered' || data.code === 'unknown_quiz')) {
-        // That question cannot be answered any more: on to the next.
-        if (quiz[0]?.id === frame.request_id.slice('answer:'.length)) quiz.shift();
-        showQuizQuestion();
-      }
-      if (data.code !== 'busy') doneWaiting();
-      break;
+  if (willReconnect) print(paint('2', `connection lost (${code}); reconnecting…`));
+});
+
+/**
+ * Sends an action and waits for its answer (a chat: for her reply). What comes back is printed by
+ * the listeners above; here only what the client gave up on.
+ */
+async function ask(frame) {
+  if (!client.connected) return print(paint('31', 'not connected yet; try again in a moment'));
+  try {
+    if (frame.action === 'chat') await (await client.chat(frame.message)).reply;
+    else await client.request(frame);
+  } catch (error) {
+    if (!(error instanceof XiaoYueError)) throw error;
+    if (error.code === 'timeout') print(paint('2', `(${error.message}; going on)`));
+    if (error.code === 'disconnected') print(paint('2', '(the connection dropped before the answer; going on)'));
+    if (frame.action === 'answer' && (error.code === 'already_answered' || error.code === 'unknown_quiz')) {
+      // That question cannot be answered any more: on to the next.
+      if (quiz[0]?.id === frame.quiz_id) quiz.shift();
+      showQuizQuestion();
     }
-  }
-  if (frame.type === waiting) doneWaiting();
-  next();
-}
-
-function doneWaiting() {
-  waiting = false;
-  clearTimeout(waitTimer);
-}
-
-/** Sends a request and, for piped input, holds the next line until `responseType` comes. */
-function request(frame, responseType) {
-  if (!send(frame)) return;
-  waiting = responseType;
-  clearTimeout(waitTimer);
-  if (responseType !== 'reply') {
-    waitTimer = setTimeout(() => {
-      print(paint('2', `(no ${responseType} after ${REQUEST_TIMEOUT_MS / 1000} s; going on)`));
-      doneWaiting();
-      next();
-    }, REQUEST_TIMEOUT_MS);
   }
 }
 
 function answer(text) {
   const [item] = quiz;
   if (!item) return print('no open quiz question (ask her: 考考我, or /review)');
-  request({ action: 'answer', quiz_id: item.id, answer: text, request_id: `answer:${item.id}` }, 'quiz_result');
+  return ask({ action: 'answer', quiz_id: item.id, answer: text });
 }
 
 function handleLine(raw) {
@@ -279,10 +256,10 @@ function handleLine(raw) {
   if (!line) return;
   if (line === '/quit' || line === '/exit') return quit();
   if (line === '/help') return print(HELP);
-  if (line === '/reset') return request({ action: 'reset' }, 'reset');
-  if (line === '/state') return request({ action: 'get_state' }, 'state');
-  if (line === '/review') return request({ action: 'review' }, 'review');
-  if (line === '/progress') return request({ action: 'get_progress' }, 'progress');
+  if (line === '/reset') return ask({ action: 'reset' });
+  if (line === '/state') return ask({ action: 'get_state' });
+  if (line === '/review') return ask({ action: 'review' });
+  if (line === '/progress') return ask({ action: 'get_progress' });
   if (line === '/quiz') return quiz.length ? showQuizQuestion() : print('no open quiz question');
   if (line === '/skip') {
     if (!quiz.shift()) return print('no open quiz question');
@@ -290,15 +267,12 @@ function handleLine(raw) {
   }
   if (line === '/slow') {
     if (!lastTurnId) return print('she has not said anything yet');
-    return request(
-      { action: 'replay', turn_id: lastTurnId, rate: 'slow', request_id: `replay:${lastTurnId}` },
-      'replay_audio',
-    );
+    return ask({ action: 'replay', turn_id: lastTurnId, rate: 'slow' });
   }
   const sulk = /^\/sulk\s+(\d)$/.exec(line);
-  if (sulk) return request({ action: 'set_sulking', level: Number(sulk[1]) }, 'sulking_set');
+  if (sulk) return ask({ action: 'set_sulking', level: Number(sulk[1]) });
   const level = /^\/level\s+(\d)$/.exec(line);
-  if (level) return request({ action: 'set_level', level: Number(level[1]) }, 'level_set');
+  if (level) return ask({ action: 'set_level', level: Number(level[1]) });
   const typed = /^\/a(?:nswer)?\s+(.+)$/.exec(line);
   if (typed) return answer(typed[1].trim());
   if (line.startsWith('/')) return print(`unknown command ${line}\n${HELP}`);
@@ -311,65 +285,30 @@ function handleLine(raw) {
     }
     return answer(chosen);
   }
-  request({ action: 'chat', message: line }, 'reply');
-}
-
-/** Sends a frame; false (and says so) if not connected. */
-function send(frame) {
-  if (socket?.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify(frame));
-    return true;
-  }
-  print(paint('31', 'not connected yet; try again in a moment'));
-  return false;
+  return ask({ action: 'chat', message: line });
 }
 
 /** Piped input: one line at a time, each after the previous answer. */
-function next() {
-  if (interactive || waiting || socket?.readyState !== WebSocket.OPEN) return;
+async function next() {
+  if (interactive || busyWithLine || !client.connected) return;
   const line = pending.shift();
-  if (line !== undefined) {
-    handleLine(line);
-    // Commands answer at once; give their answer a moment before the next line.
-    if (!waiting) setTimeout(next, 150);
-  } else if (inputEnded) {
-    quit();
+  if (line === undefined) {
+    if (inputEnded) quit();
+    return;
   }
+  busyWithLine = true;
+  try {
+    await handleLine(line);
+  } finally {
+    busyWithLine = false;
+  }
+  next();
 }
 
 function quit() {
   closing = true;
-  socket?.close();
+  client.close();
   setTimeout(() => process.exit(0), 100);
-}
-
-function connect() {
-  const query = lastSeq !== undefined ? `?last_seq=${lastSeq}${epoch ? `&epoch=${epoch}` : ''}` : '';
-  socket = new WebSocket(`${base}/ws/chat/${encodeURIComponent(userId)}${query}`);
-  socket.on('open', () => {
-    retryMs = 500;
-    setTimeout(next, 50);
-  });
-  socket.on('message', (data) => {
-    try {
-      onFrame(JSON.parse(data.toString()));
-    } catch (error) {
-      print(paint('31', `unreadable frame: ${error.message}`));
-    }
-  });
-  socket.on('error', (error) => {
-    if (!closing && retryMs === 500) print(paint('31', `cannot reach ${base}: ${error.message}`));
-  });
-  socket.on('close', (code, reason) => {
-    if (closing) return;
-    if (code === 1008) {
-      print(paint('31', `refused: ${reason}`));
-      process.exit(1);
-    }
-    print(paint('2', `connection lost (${code}); reconnecting…`));
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10_000);
-  });
 }
 
 print(paint('1', `XiaoYue 小师妹 · ${base} · user ${userId}`) + (interactive ? `  (/help for commands)` : ''));
@@ -386,4 +325,4 @@ input.on('close', () => {
   if (interactive) quit();
   else next();
 });
-connect();
+client.connect().catch(() => {}); // a refusal is reported by the close listener

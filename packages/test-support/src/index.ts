@@ -4,4 +4,5 @@ export * from './processes.js';
 export * from './redis.js';
 export * from './rejection.js';
 export * from './system.js';
+export * from './tcp-proxy.js';
 export * from './ws-client.js';

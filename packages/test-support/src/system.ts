@@ -10,6 +10,8 @@ export interface RunningSystem {
   /** Base URLs of the probe endpoints: gateway, agent worker, TTS worker. */
   probes: { gateway: string; agent: string; tts: string };
   gateway: ServiceProcess;
+  /** What the gateway was started with: `startService('gateway', gatewayEnv)` starts another like it (same port). */
+  gatewayEnv: Record<string, string>;
   agent: ServiceProcess;
   tts: ServiceProcess;
   stop(): Promise<void>;
@@ -50,21 +52,18 @@ export async function startSystem({
   const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
   const options = { readyTimeoutMs };
+  const gatewayProcessEnv = {
+    ...common,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'dev',
+    ALLOW_DEBUG_ACTIONS: 'true',
+    RATE_LIMIT_PER_MINUTE: '6000',
+    RATE_LIMIT_BURST: '100',
+    ...gatewayEnv,
+  };
   const [gateway, agent, tts] = await Promise.all([
-    startService(
-      'gateway',
-      {
-        ...common,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        AUTH_MODE: 'dev',
-        ALLOW_DEBUG_ACTIONS: 'true',
-        RATE_LIMIT_PER_MINUTE: '6000',
-        RATE_LIMIT_BURST: '100',
-        ...gatewayEnv,
-      },
-      options,
-    ),
+    startService('gateway', gatewayProcessEnv, options),
     startService(
       'agent-worker',
       {
@@ -100,6 +99,7 @@ export async function startSystem({
       tts: `http://127.0.0.1:${ttsHealthPort}`,
     },
     gateway,
+    gatewayEnv: gatewayProcessEnv,
     agent,
     tts,
     async stop() {
