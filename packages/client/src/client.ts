@@ -1,4 +1,5 @@
-import type { actionAnswers, ClientAction, ServerEventType, ServerFrame } from '@xiaoyue/shared';
+import type { ClientAction, ServerEventType, ServerFrame } from '@xiaoyue/shared';
+import { actionAnswers } from '@xiaoyue/shared/action-answers';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff.js';
 import { XiaoYueError } from './errors.js';
 import { Listeners } from './listeners.js';
@@ -24,23 +25,6 @@ type Timer = ReturnType<typeof setTimeout>;
 const OPEN = 1;
 /** Bad user id, bad token, forbidden origin, too many sockets: retrying the same way cannot help. */
 const POLICY_VIOLATION = 1008;
-
-/**
- * What answers each action. The catalog's `actionAnswers` lives beside zod and Redis code that must
- * not reach a browser, so this is a copy, held to be exactly the catalog's by its type.
- */
-const ANSWERS: typeof actionAnswers = {
-  chat: 'typing',
-  reset: 'reset',
-  get_state: 'state',
-  set_sulking: 'sulking_set',
-  answer: 'quiz_result',
-  review: 'review',
-  get_progress: 'progress',
-  set_level: 'level_set',
-  clear_progress: 'progress_cleared',
-  replay: 'replay_audio',
-};
 
 interface PendingRequest {
   answerType: ServerEventType;
@@ -164,7 +148,7 @@ export class XiaoYueClient {
    */
   request<A extends ClientAction>(frame: RequestFrame<A>, options: RequestOptions = {}): Promise<AnswerFrame<A>> {
     const requestId = frame.request_id ?? this.nextRequestId();
-    const answerType = ANSWERS[frame.action];
+    const answerType = actionAnswers[frame.action];
     return new Promise((resolve, reject) => {
       if (this.pending.has(requestId)) {
         reject(new TypeError(`request_id "${requestId}" is already waiting for its answer`));

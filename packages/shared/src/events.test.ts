@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { actionAnswers } from './action-answers.js';
 import {
-  actionAnswers,
   endsTurn,
   eventCatalog,
   eventData,

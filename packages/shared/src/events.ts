@@ -324,20 +324,6 @@ export function endsTurn(type: string | undefined): boolean {
   return definition?.delivery === 'outbox' && definition.endsTurn;
 }
 
-/** What answers each action: the event with the action's `request_id` (or an `error`). */
-export const actionAnswers = {
-  chat: 'typing',
-  reset: 'reset',
-  get_state: 'state',
-  set_sulking: 'sulking_set',
-  answer: 'quiz_result',
-  review: 'review',
-  get_progress: 'progress',
-  set_level: 'level_set',
-  clear_progress: 'progress_cleared',
-  replay: 'replay_audio',
-} as const satisfies Record<ClientAction, ServerEventType>;
-
 // ---------------------------------------------------------------------------------------------
 // Frames
 

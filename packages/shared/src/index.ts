@@ -1,3 +1,4 @@
+export * from './action-answers.js';
 export * from './conversation-store.js';
 export * from './env.js';
 export * from './events.js';
