@@ -255,6 +255,25 @@ describe('XiaoYueClient against the real services', () => {
     }
   });
 
+  it('resumes where an earlier session stopped (resume option): what came meanwhile arrives, nothing twice', async () => {
+    const first = newClient();
+    await first.connect();
+    await (await first.chat('你好')).reply;
+    const stoppedAt = { lastSeq: first.lastSeq ?? 0, epoch: first.epoch };
+    first.close();
+    // While the learner is away (a reloaded page), another device of theirs has a turn.
+    const other = newClient({ userId: first.userId });
+    await other.connect();
+    const missed = await (await other.chat('谢谢')).reply;
+
+    const back = newClient({ userId: first.userId, resume: stoppedAt });
+    const recording = record(back);
+    await back.connect();
+    await expect.poll(() => recording.of('reply').map((frame) => frame.seq)).toEqual([missed.seq]);
+    expect(back.lastSeq).toBe(missed.seq);
+    expect(recording.of('resync')).toEqual([]);
+  });
+
   it('drops an outbox event it has already shown; the raw frame hook still sees it', async () => {
     // A socket that hands every outbox event to the client twice, like a duplicating server would.
     class RepeatingWebSocket extends WebSocket {

@@ -84,6 +84,8 @@ export class XiaoYueClient {
     if (!WebSocketClass) throw new TypeError('no global WebSocket here: pass one as options.WebSocket (in Node: ws)');
     this.WebSocketClass = WebSocketClass;
     this.reconnectOptions = options.reconnect === false ? undefined : { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.seq = options.resume?.lastSeq;
+    this.currentEpoch = options.resume?.epoch ?? undefined;
   }
 
   /** Connected: the socket is open and its `welcome` came. */

@@ -81,6 +81,11 @@ export interface ClientOptions {
   turnTimeoutMs?: number;
   /** A connection without `welcome` within this is dropped and retried (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Where an earlier session of this learner stopped (`lastSeq` and `epoch` kept, e.g. in
+   * localStorage): the first connection resumes after it, so nothing sent meanwhile is missed.
+   */
+  resume?: { lastSeq: number; epoch?: string | null };
 }
 
 export interface RequestOptions {
