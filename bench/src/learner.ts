@@ -1,59 +1,47 @@
+import { type AnyServerFrame, XiaoYueClient } from '@xiaoyue/client';
 import WebSocket from 'ws';
 
-export interface BenchFrame {
-  type: string;
-  data: Record<string, unknown>;
-}
-
-/** A learner: sends a message, resolves when the frame `done` says the turn is over. */
+/** A learner of the benchmark: XiaoYue's own client, timing a turn up to the frame that matters. */
 export class Learner {
-  private waiter: ((frame: BenchFrame) => void) | undefined;
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString());
-      this.waiter?.(frame);
-    });
+  private constructor(private readonly client: XiaoYueClient) {}
+
+  static async connect(baseUrl: string, userId: string, options: { stream?: boolean } = {}): Promise<Learner> {
+    const client = new XiaoYueClient({ url: baseUrl, userId, stream: options.stream, WebSocket, reconnect: false });
+    await client.connect();
+    return new Learner(client);
   }
 
-  static async connect(url: string): Promise<Learner> {
-    const socket = new WebSocket(url);
-    const learner = new Learner(socket);
-    await new Promise<void>((resolve, reject) => {
-      learner.waiter = (frame) => frame.type === 'welcome' && resolve();
-      socket.once('error', reject);
-    });
-    return learner;
-  }
-
-  /** Sends a chat; resolves with ms until `until(frame)` first holds. */
-  turn(message: string, until: (frame: BenchFrame) => boolean): Promise<number> {
-    this.socket.send(JSON.stringify({ action: 'chat', message }));
-    return this.waitFor(until);
-  }
-
-  /** Resolves with ms until a frame for which `until(frame)` holds arrives. */
-  waitFor(until: (frame: BenchFrame) => boolean): Promise<number> {
+  /**
+   * Sends a chat; resolves with the ms until `until(frame)` first holds for one of its frames
+   * (the learner's view: after de-duplication). An error answer (busy, rate limited) rejects.
+   */
+  async turn(message: string, until: (frame: AnyServerFrame) => boolean): Promise<number> {
     const started = performance.now();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('turn timed out')), 30_000);
-      this.waiter = (frame) => {
-        if (frame.type === 'error') {
-          clearTimeout(timer);
-          reject(new Error(`error frame: ${JSON.stringify(frame.data)}`));
-        } else if (until(frame)) {
-          clearTimeout(timer);
-          this.waiter = undefined;
-          resolve(performance.now() - started);
-        }
-      };
-    });
+    let reachedMs: number | undefined;
+    const check = (frame: AnyServerFrame) => {
+      if (reachedMs === undefined && until(frame)) reachedMs = performance.now() - started;
+    };
+    const offs = [
+      this.client.on('reply', (_data, frame) => check(frame)),
+      this.client.on('reply_audio', (_data, frame) => check(frame)),
+      this.client.on('reply_done', (_data, frame) => check(frame)),
+    ];
+    try {
+      const { reply } = await this.client.chat(message, { turnTimeoutMs: 30_000 });
+      // Listeners run before the turn's end settles `reply`: by then the frame was seen, or never will be.
+      const end = await reply;
+      if (reachedMs === undefined) throw new Error(`the turn ended (${end.type}) without the frame awaited`);
+      return reachedMs;
+    } finally {
+      for (const off of offs) off();
+    }
   }
 
-  close() {
-    this.socket.close();
+  close(): void {
+    this.client.close();
   }
 }
 
-export const isReplyWithAudio = (f: BenchFrame) => f.type === 'reply' && typeof f.data.audio_base64 === 'string';
-export const isFirstAudio = (f: BenchFrame) =>
+export const isReplyWithAudio = (f: AnyServerFrame) => f.type === 'reply' && typeof f.data.audio_base64 === 'string';
+export const isFirstAudio = (f: AnyServerFrame) =>
   (f.type === 'reply' || f.type === 'reply_audio') && typeof f.data.audio_base64 === 'string';

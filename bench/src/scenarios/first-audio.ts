@@ -12,7 +12,6 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
   const gemini = await startFakeGemini({ latency: { firstTokenMs: 400, tokensPerSecond: 50 } });
   const edge = await startFakeEdgeTts({ default: { kind: 'speak', delayMs: 300, msPerChar: 10 } });
   const system = await startBenchSystem(redisUrl, gemini, edge);
-  const url = `${system.baseUrl}/ws/chat`;
   const runs = quick ? 3 : 8;
   // A reply as Gemini writes it: every field filled, pinyin and Vietnamese as long as a real one.
   const reply = (n: number) => ({
@@ -27,7 +26,7 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
   });
   try {
     const measure = async (stream: boolean) => {
-      const learner = await Learner.connect(`${url}/p3-${stream ? 'stream' : 'seed'}${stream ? '?stream=1' : ''}`);
+      const learner = await Learner.connect(system.baseUrl, `p3-${stream ? 'stream' : 'seed'}`, { stream });
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         // A new text every time: the TTS cache must not help either mode.

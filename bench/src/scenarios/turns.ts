@@ -12,12 +12,11 @@ async function run({ redisUrl, quick, wanted }: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const [gemini, edge] = await Promise.all([startFakeGemini(), startFakeEdgeTts()]);
   const system = await startBenchSystem(redisUrl, gemini, edge);
-  const url = `${system.baseUrl}/ws/chat`;
   const baseline = await bareTwoHops(redisUrl, uniquePrefix('baseline'));
   try {
     if (wanted('P1')) {
       const turns = quick ? 100 : 500;
-      const learner = await Learner.connect(`${url}/p1-learner`);
+      const learner = await Learner.connect(system.baseUrl, 'p1-learner');
       for (let i = 0; i < 30; i++) await learner.turn(`热身 ${i}`, isReplyWithAudio); // warm up JIT and pools
       const times: number[] = [];
       for (let i = 0; i < turns; i++)
@@ -40,7 +39,9 @@ async function run({ redisUrl, quick, wanted }: BenchContext): Promise<Row[]> {
     if (wanted('P2')) {
       const users = quick ? 50 : 200;
       const seconds = quick ? 5 : 15;
-      const learners = await Promise.all(Array.from({ length: users }, (_, i) => Learner.connect(`${url}/p2-${i}`)));
+      const learners = await Promise.all(
+        Array.from({ length: users }, (_, i) => Learner.connect(system.baseUrl, `p2-${i}`)),
+      );
       const until = performance.now() + seconds * 1000;
       let sent = 0;
       let delivered = 0;
