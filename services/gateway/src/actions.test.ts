@@ -66,7 +66,7 @@ function contextFor(userId: string, stream = false) {
     replay: (request) => startReplay({ store, ttsQueue: tts, timeoutMs: 30_000 }, request),
     turnStarted: () => hooks.push('turnStarted'),
     interruptWith: async (frame, activeTurnId) => void hooks.push(`interruptWith ${frame.message} ${activeTurnId}`),
-    awaitOutbox: () => hooks.push('awaitOutbox'),
+    awaitOutbox: (event) => hooks.push(`awaitOutbox ${event}`),
   };
   return { context, hooks, judged, learners };
 }
@@ -131,7 +131,7 @@ describe('action handlers', () => {
       message: `Quiz "${choice?.id}" was already answered (the answer: hi)`,
     });
     expect(await run({ action: 'answer', quiz_id: translation?.id ?? '', answer: '您好' }, context)).toBeUndefined();
-    expect([judged, hooks]).toEqual([['您好'], ['awaitOutbox']]);
+    expect([judged, hooks]).toEqual([['您好'], ['awaitOutbox quiz_result']]);
     expect(await run({ action: 'answer', quiz_id: 'nope', answer: 'A' }, context)).toEqual({
       code: 'unknown_quiz',
       message: 'No open quiz with id "nope"',

@@ -57,8 +57,8 @@ export interface ActionContext extends ActionServices {
   turnStarted(): void;
   /** Her streamed reply is in flight: stop it, and send `frame` once that turn has ended. */
   interruptWith(frame: ActionFrame<'chat'>, activeTurnId: string): Promise<void>;
-  /** The answer will come through the outbox: read it now and then in case pub/sub misses it. */
-  awaitOutbox(): void;
+  /** The answer will come through the outbox as this event: read it now and then in case pub/sub misses it. */
+  awaitOutbox(event: 'quiz_result' | 'replay_audio'): void;
 }
 
 export interface ActionHandler<A extends ClientAction> {
@@ -122,9 +122,13 @@ export const actionHandlers: ActionHandlers = {
     },
   },
   replay: {
-    async handle(frame, { replay, userId }) {
+    async handle(frame, context) {
+      const { replay, userId } = context;
       const request = { userId, turnId: frame.turn_id, rate: frame.rate, requestId: frame.request_id };
-      if (await replay(request)) return undefined;
+      if (await replay(request)) {
+        context.awaitOutbox('replay_audio');
+        return undefined;
+      }
       return {
         code: 'unknown_turn',
         message: `No line of hers with turn_id "${frame.turn_id.slice(0, 64)}" in this conversation`,
@@ -165,7 +169,7 @@ async function handleAnswer(frame: ActionFrame<'answer'>, context: ActionContext
   });
   switch (outcome.kind) {
     case 'deferred':
-      context.awaitOutbox();
+      context.awaitOutbox('quiz_result');
       return undefined;
     case 'graded':
       context.metrics?.quizAnswers.inc({ type: outcome.type, correct: String(outcome.result.correct) });

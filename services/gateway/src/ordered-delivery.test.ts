@@ -174,7 +174,7 @@ describe('OrderedDelivery', () => {
     const { delivery, socket, outbox, open, appendUnheard } = await startDelivery();
     await open();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    delivery.watchInFlight();
+    delivery.watchFor('turn_end');
     await appendUnheard(1);
     vi.advanceTimersByTime(5_000);
     await vi.waitFor(() => expect(socket.sent).toEqual(['welcome', 'reply_text 1']));
@@ -184,6 +184,36 @@ describe('OrderedDelivery', () => {
     vi.advanceTimersByTime(10_000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(socket.sent).toEqual(['welcome', 'reply_text 1', 'reply 2']);
+  });
+
+  it('keeps reading the outbox until every awaited event came: a turn end and a judged quiz result', async () => {
+    const { delivery, socket, outbox, open, appendUnheard } = await startDelivery();
+    await open();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    delivery.watchFor('turn_end');
+    delivery.watchFor('quiz_result');
+    await outbox.append('lan', { type: 'reply', data: reply(null) });
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply 1'));
+    // The quiz result is still awaited: an event published unheard is found by the next read.
+    await appendUnheard(2);
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 2'));
+    const result = {
+      quiz_id: 'q-turn-1',
+      correct: true,
+      answer: '本',
+      expected: '本',
+      explanation: '',
+      reaction: { chinese_content: '对！', pinyin: 'duì', vietnamese_display: 'Đúng!', emotion: 'happy' as const },
+      graded_by: 'llm' as const,
+    };
+    await outbox.append('lan', { type: 'quiz_result', data: result });
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('quiz_result 3'));
+    // Nothing is awaited any more: no further reads.
+    await appendUnheard(4);
+    vi.advanceTimersByTime(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.sent.at(-1)).toBe('quiz_result 3');
   });
 
   it('paces a replay by what the client reads, and closes a client that does not read with 1013', async () => {

@@ -14,6 +14,9 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from './close-codes.js';
 import type { EventFeed, FeedListener } from './event-feed.js';
 
+/** What a socket waits for through the outbox: its turn's end, or a deferred answer of this type. */
+export type AwaitedEvent = 'turn_end' | 'quiz_result' | 'replay_audio';
+
 export interface DeliveryDeps {
   feed: EventFeed;
   outbox: Outbox;
@@ -62,6 +65,8 @@ export class OrderedDelivery implements FeedListener {
   private pendingLive: string[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private inFlightCheck: NodeJS.Timeout | undefined;
+  /** Outbox events this socket waits for (one entry per request); the in-flight reads stop with the last. */
+  private awaited: AwaitedEvent[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
   private isClosed = false;
 
@@ -111,12 +116,13 @@ export class OrderedDelivery implements FeedListener {
   }
 
   /**
-   * Until an event that ends a turn is delivered, reads the outbox now and then: a reply published
-   * while this gateway's subscription was being re-established is found even if no later event
-   * reveals the gap.
+   * Until an event of this kind is delivered (a turn's end, a judged quiz's result, a replay's
+   * audio), reads the outbox now and then: an event published while this gateway's subscription was
+   * being re-established is found even if no later event reveals the gap.
    */
-  watchInFlight(): void {
-    clearInterval(this.inFlightCheck);
+  watchFor(awaited: AwaitedEvent): void {
+    this.awaited.push(awaited);
+    if (this.inFlightCheck) return;
     this.inFlightCheck = setInterval(() => {
       if (!this.catchingUp) void this.catchUp();
     }, IN_FLIGHT_CHECK_MS);
@@ -200,10 +206,16 @@ export class OrderedDelivery implements FeedListener {
     this.sendRaw(payload);
     const { type } = envelopeOf(payload);
     if (carriesAudio(type, payload)) this.listener.onAudio();
-    if (endsTurn(type)) {
-      clearInterval(this.inFlightCheck);
-      this.listener.onTurnEnded();
+    const turnEnded = endsTurn(type);
+    const settled = this.awaited.findIndex((awaited) => (awaited === 'turn_end' ? turnEnded : awaited === type));
+    if (settled >= 0) {
+      this.awaited.splice(settled, 1);
+      if (this.awaited.length === 0) {
+        clearInterval(this.inFlightCheck);
+        this.inFlightCheck = undefined;
+      }
     }
+    if (turnEnded) this.listener.onTurnEnded();
   }
 
   /**

@@ -66,7 +66,7 @@ export class SocketSession implements DeliveryListener {
       metrics: deps.metrics,
       turnStarted: () => this.turnStarted(),
       interruptWith: (frame, activeTurnId) => this.interruptWith(frame, activeTurnId),
-      awaitOutbox: () => this.delivery.watchInFlight(),
+      awaitOutbox: (event) => this.delivery.watchFor(event),
     };
   }
 
@@ -119,7 +119,7 @@ export class SocketSession implements DeliveryListener {
 
   private turnStarted(): void {
     this.turnTimer = { startedAt: performance.now(), heardAudio: false };
-    this.delivery.watchInFlight();
+    this.delivery.watchFor('turn_end');
   }
 
   /** Only the latest chat waits for the interrupted turn: an earlier one still waiting is answered busy. */
