@@ -6,6 +6,8 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: install from the lockfile, compile, and cut one production bundle per service ----------
+# `pnpm deploy` copies a service's workspace dependencies as they would be published (their `files`):
+# the gateway's node_modules gets @xiaoyue/client's built dist/, which it serves to the web page.
 FROM ${NODE_IMAGE} AS build
 ENV TURBO_TELEMETRY_DISABLED=1 CI=true
 RUN npm install -g pnpm@12.4.2

@@ -16,7 +16,33 @@ const pageErrors: string[] = [];
 async function openPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
   page.on('pageerror', (error) => void pageErrors.push(String(error)));
+  // Keeps the page's sockets within reach of the tests (`dropConnection`, `openedSockets`),
+  // without reaching into its script.
+  await page.addInitScript(() => {
+    const sockets: { socket: WebSocket; protocols: string[] }[] = [];
+    window.WebSocket = class extends window.WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push({ socket: this, protocols: protocols === undefined ? [] : [protocols].flat() });
+      }
+    };
+    Object.assign(window, {
+      dropSockets: () => sockets.forEach(({ socket }) => socket.close()),
+      openedSockets: () =>
+        sockets.map(({ socket, protocols }) => ({ url: socket.url, protocols, accepted: socket.protocol })),
+    });
+  });
   return page;
+}
+
+/** The sockets the page opened: their URL, the subprotocols offered, and the one the server accepted. */
+function openedSockets(page: Page): Promise<{ url: string; protocols: string[]; accepted: string }[]> {
+  return page.evaluate(() => (window as unknown as { openedSockets(): never }).openedSockets());
+}
+
+/** Closes the page's socket under its client, as a lost connection would. */
+async function dropConnection(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { dropSockets(): void }).dropSockets());
 }
 
 /** How long an audio element's media lasts once loaded (-1 if it cannot be decoded). */
@@ -111,9 +137,7 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
 
     it('reconnects after a drop and shows a reply it missed, once', async () => {
       const before = await page.locator('.msg.her').count();
-      await page.evaluate(() => {
-        (globalThis as any).eval('socket').close();
-      });
+      await dropConnection(page);
       // While the page is away, the same learner talks from another device.
       const phone = await system.connect('web-tester');
       await phone.next('welcome');
@@ -126,6 +150,64 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
       expect(await page.locator('.msg.her').count()).toBe(before + 1);
       mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
       await page.screenshot({ path: join(repoRoot, 'test-results', 'web-page.png'), fullPage: true });
+    });
+
+    it('after a reload, resumes where it stopped (localStorage): shows what came meanwhile, once', async () => {
+      const lastSeq = () => page.evaluate(() => localStorage.getItem('xiaoyue:last_seq:web-tester'));
+      const epoch = () => page.evaluate(() => localStorage.getItem('xiaoyue:epoch:web-tester'));
+      const shownSeq = Number(await lastSeq());
+      expect(shownSeq).toBeGreaterThan(0);
+      const shownEpoch = await epoch();
+      expect(shownEpoch).toMatch(/.+/);
+      await page.goto('about:blank');
+      // Away from the page, the learner talks on the phone.
+      const phone = await system.connect('web-tester');
+      await phone.next('welcome');
+      phone.send({ action: 'chat', message: '早上好' });
+      const reply = await phone.next('reply');
+      phone.close();
+
+      const socket = page.waitForEvent('websocket');
+      await page.goto(`${system.probes.gateway}/`); // the name kept in localStorage connects by itself
+      expect(new URL((await socket).url()).search).toBe(`?last_seq=${shownSeq}&epoch=${shownEpoch}`);
+      await page.locator(`.msg.her[data-turn-id="${reply.data.turn_id}"] .zh[data-text*="早"]`).waitFor();
+      await page.getByText('đã kết nối').waitFor();
+      await page.waitForTimeout(500);
+      // Only the reply it missed: the ones shown before the reload are not replayed.
+      expect(await page.locator('.msg.her').count()).toBe(1);
+      expect(Number(await lastSeq())).toBe(reply.seq);
+      expect(await epoch()).toBe(shownEpoch);
+
+      // And a drop right after: nothing shown again.
+      await dropConnection(page);
+      await page.getByText('mất kết nối…').waitFor();
+      await page.getByText('đã kết nối').waitFor();
+      await page.waitForTimeout(300);
+      expect(await page.locator('.msg.her').count()).toBe(1);
+    });
+
+    it('sends a token from the address as a subprotocol, never in a URL', async () => {
+      const tab = await openPage();
+      try {
+        await tab.goto(`${system.probes.gateway}/?user=web-token&token=a.b.c&autoconnect`);
+        await tab.getByText('đã kết nối').waitFor();
+        expect(new URL(tab.url()).searchParams.has('token')).toBe(false);
+        const [socket, ...others] = await openedSockets(tab);
+        expect(others).toEqual([]);
+        expect(socket).toMatchObject({ protocols: ['bearer', 'a.b.c'], accepted: 'bearer' });
+        expect(socket?.url).not.toContain('a.b.c');
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('sets her sulking level and reads the state back, as the server answers', async () => {
+      await page.selectOption('#sulk-level', '2');
+      await page.click('#set-sulk');
+      await page.locator('.system', { hasText: 'Mức giận đặt thành 2.' }).waitFor();
+      expect(await page.locator('#sulk').getAttribute('data-level')).toBe('2');
+      await page.click('button[data-action="get_state"]');
+      await page.locator('.system', { hasText: 'Trạng thái: giận 2/3' }).waitFor();
     });
   });
 
@@ -277,6 +359,19 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
       expect(await review.locator('.next-due').innerText()).toMatch(/Lần ôn tiếp theo/);
       mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
       await page.screenshot({ path: join(repoRoot, 'test-results', 'web-page-quiz.png'), fullPage: true });
+    });
+
+    it('shows a message refused while she is still answering (busy), then her reply once', async () => {
+      gemini.enqueue({ kind: 'reply', body: { ...QUIZ_REPLY, action: 'none', quiz_list: [] }, delayMs: 1_500 });
+      const before = await page.locator('.msg.her').count();
+      await page.fill('#message', '你好');
+      await page.press('#message', 'Enter');
+      await page.locator('#typing', { hasText: '小师妹正在输入' }).waitFor();
+      await page.fill('#message', '你在吗？');
+      await page.press('#message', 'Enter');
+      await page.locator('.system.error', { hasText: 'Lỗi (busy)' }).waitFor();
+      await expect.poll(() => page.locator('.msg.her').count(), { timeout: 10_000 }).toBe(before + 1);
+      expect(await page.locator('#typing').innerText()).toBe('');
     });
   });
 });

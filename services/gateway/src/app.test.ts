@@ -109,6 +109,29 @@ describe('gateway', () => {
     expect((await gateway.app.inject('/readyz')).statusCode).toBe(503);
   });
 
+  it('serves the web page and the client module it imports, with its source map', async () => {
+    const { gateway } = await startGateway();
+    const page = await gateway.app.inject('/');
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<script type="module">');
+    expect(page.body).toMatch(/^import \{ XiaoYueClient \} from '\/client\.js';$/m);
+
+    const client = await gateway.app.inject('/client.js');
+    expect(client.statusCode).toBe(200);
+    expect(client.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(client.body).toMatch(/^export \{[^}]*\bXiaoYueClient\b/m);
+    // No bare import a browser could not resolve: the module stands alone.
+    expect(client.body).not.toMatch(/^import\b|\bfrom\s*["'][^./]/m);
+    expect(client.body.trimEnd().split('\n').at(-1)).toBe('//# sourceMappingURL=/client.js.map');
+
+    const map = await gateway.app.inject('/client.js.map');
+    expect(map.statusCode).toBe(200);
+    expect(map.json()).toMatchObject({
+      version: 3,
+      sources: expect.arrayContaining([expect.stringMatching(/client\.ts$/)]),
+    });
+  });
+
   it('accepts a chat: enqueues the turn and its deadline, answers typing', async () => {
     const { connect, queues } = await startGateway();
     const client = await connect('/ws/chat/ming');

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import websocket from '@fastify/websocket';
 import {
   AgentMode,
@@ -30,6 +29,7 @@ import { createGatewayMetrics } from './metrics.js';
 import { startReplay } from './replay.js';
 import { type SessionDeps, SocketSession } from './socket-session.js';
 import { TurnStarter } from './turns.js';
+import { CLIENT_MODULE_PATH, CLIENT_SOURCE_MAP_PATH, loadWebPage } from './web-page.js';
 
 export interface GatewayDeps {
   env: GatewayEnv;
@@ -92,9 +92,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
 
-  // The web client: one self-contained page, read once.
-  const page = await readFile(new URL('../public/index.html', import.meta.url));
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  // The web client: one page and the client module it imports, read once.
+  const web = await loadWebPage();
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(web.html));
+  app.get(CLIENT_MODULE_PATH, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(web.clientModule),
+  );
+  const { clientSourceMap } = web;
+  if (clientSourceMap) {
+    app.get(CLIENT_SOURCE_MAP_PATH, async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(clientSourceMap),
+    );
+  }
 
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));

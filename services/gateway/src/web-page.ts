@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/** The web page and the client module it imports, as served. */
+export interface WebPage {
+  /** `/`: the page. */
+  html: Buffer;
+  /** `/client.js`: `@xiaoyue/client`'s single ES module, its source map comment naming `/client.js.map`. */
+  clientModule: string;
+  /** `/client.js.map`, when the build wrote one. */
+  clientSourceMap: Buffer | undefined;
+}
+
+export const CLIENT_MODULE_PATH = '/client.js';
+export const CLIENT_SOURCE_MAP_PATH = '/client.js.map';
+
+/** Reads the page and the client once, when the gateway is built. */
+export async function loadWebPage(): Promise<WebPage> {
+  // Through the package's exports, as an import would find it: the workspace link in the repository,
+  // the copy `pnpm deploy` puts in node_modules in the image.
+  const clientFile = fileURLToPath(import.meta.resolve('@xiaoyue/client'));
+  const [html, clientModule, clientSourceMap] = await Promise.all([
+    readFile(new URL('../public/index.html', import.meta.url)),
+    readFile(clientFile, 'utf8'),
+    readFile(`${clientFile}.map`).catch(() => undefined),
+  ]);
+  return {
+    html,
+    clientModule: withSourceMapUrl(clientModule, clientSourceMap ? CLIENT_SOURCE_MAP_PATH : undefined),
+    clientSourceMap,
+  };
+}
+
+/**
+ * The bundle names its map by its own file name (`index.js.map`), which a browser would look for
+ * next to `/client.js`: point it at where the gateway serves the map (or at nothing without one).
+ */
+export function withSourceMapUrl(code: string, url: string | undefined): string {
+  const withoutComment = code.replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '\n');
+  return url ? `${withoutComment}//# sourceMappingURL=${url}\n` : withoutComment;
+}
