@@ -25,7 +25,7 @@ function tutorReply(chinese: string, extra: Record<string, unknown> = {}) {
 
 describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('greets, then answers a message in character with her voice', async () => {
-    const client = await connect('first-learner/');
+    const client = await connect('first-learner');
     const welcome = await client.next('welcome');
     expect(welcome).toMatchObject({
       status: 'success',
@@ -136,6 +136,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   it('answers malformed frames with clear errors and keeps the connection', async () => {
     const client = await connect();
     await client.next('welcome');
+    // Frames the client's types would refuse: sent as text through its socket.
     const cases: [unknown, string][] = [
       ['{nope', 'invalid_json'],
       [{ action: 'fly' }, 'unknown_action'],
@@ -145,7 +146,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
       [{ action: 'chat', message: 'x'.repeat(20_000) }, 'frame_too_large'],
     ];
     for (const [frame, code] of cases) {
-      client.send(frame);
+      client.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
       const error = await client.next('error');
       expect(error).toMatchObject({ status: 'error', data: { code } });
       expect(error.data.message).toEqual(expect.any(String));
@@ -253,7 +254,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
   });
 
   it('refuses a malformed user id with close code 1008', async () => {
-    for (const bad of ['bad%20id', 'x'.repeat(65), 'a/b']) {
+    for (const bad of ['bad id', 'x'.repeat(65), 'a/b']) {
       const client = await connect(bad);
       expect((await client.closed).code).toBe(1008);
     }

@@ -1,6 +1,7 @@
-import { startTestRedis, type TestClient, type TestRedis } from '@xiaoyue/test-support';
+import { startTestRedis, type TestRedis } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Learner } from './learner.js';
 import { type RunningSystem, startSystem } from './system.js';
 
 /**
@@ -29,14 +30,14 @@ async function letCardsFallDue(userId: string): Promise<void> {
   for (const id of ids) await redis.zadd(key, String(Date.now() - 1_000), id);
 }
 
-async function chat(client: TestClient, message: string) {
+async function chat(client: Learner, message: string) {
   client.send({ action: 'chat', message });
   return (await client.next('reply', 20_000)).data;
 }
 
 describe('a mistake comes back as a quiz (offline tutor)', () => {
   const userId = 'learner-mistake';
-  let client: TestClient;
+  let client: Learner;
   beforeAll(async () => {
     client = await system.connect(userId);
     await client.next('welcome');
@@ -136,7 +137,9 @@ describe('learner data outlives the conversation', () => {
     const kept = (await client.request({ action: 'get_progress' }, 'progress')).data;
     expect(kept).toMatchObject({ level: 4, cards_total: 1 });
 
-    const refused = await client.request({ action: 'clear_progress' }, 'error');
+    // Without `confirm: true`: a frame the client's types refuse, sent as text.
+    client.send(JSON.stringify({ action: 'clear_progress' }));
+    const refused = await client.next('error');
     expect(refused.data.code).toBe('invalid_message');
     expect(refused.data.message).toContain('confirm');
     const cleared = (await client.request({ action: 'clear_progress', confirm: true }, 'progress_cleared')).data;

@@ -1,10 +1,11 @@
-import { startTestRedis, type TestClient, type TestRedis } from '@xiaoyue/test-support';
+import { startTestRedis, type TestRedis } from '@xiaoyue/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Learner } from './learner.js';
 import { type RunningSystem, startSystem } from './system.js';
 
 let redis: TestRedis;
 let system: RunningSystem;
-let client: TestClient;
+let client: Learner;
 
 beforeAll(async () => {
   redis = await startTestRedis();

@@ -1,5 +1,6 @@
-import { type Frame, fakeAudioFor, type TestClient } from '@xiaoyue/test-support';
+import { type Frame, fakeAudioFor } from '@xiaoyue/test-support';
 import { describe, expect, it } from 'vitest';
+import type { Learner } from './learner.js';
 import { useSystemWithFakes } from './system.js';
 
 const env = useSystemWithFakes();
@@ -23,7 +24,7 @@ const reply = {
 };
 
 /** Collects a streamed turn's frames up to its reply_done. */
-async function streamedTurn(client: TestClient): Promise<Frame[]> {
+async function streamedTurn(client: Learner): Promise<Frame[]> {
   const frames: Frame[] = [];
   for (;;) {
     const frame = await client.next((f) => f.type.startsWith('reply'), 15_000);

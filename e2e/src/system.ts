@@ -8,13 +8,17 @@ import {
   startFakeGemini,
   startSystem as startProcesses,
   startTestRedis,
-  TestClient,
   type TestRedis,
 } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { Learner, optionsFromQuery } from './learner.js';
 
 export interface RunningSystem extends ProcessSystem {
-  connect(userId: string, query?: string): Promise<TestClient>;
+  /**
+   * Connects a learner through @xiaoyue/client (reconnect off), at its welcome or once refused;
+   * `query` as a URL's (`?stream=1`, `?last_seq=…&epoch=…`, `?token=…`) becomes client options.
+   */
+  connect(userId: string, query?: string): Promise<Learner>;
 }
 
 /** The three services as real processes (test-support's startSystem), and a way to connect learners. */
@@ -22,7 +26,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const system = await startProcesses(options);
   return {
     ...system,
-    connect: (userId, query = '') => TestClient.connect(`${system.baseUrl}/ws/chat/${userId}${query}`),
+    connect: (userId, query = '') => Learner.connect({ url: system.baseUrl, userId, ...optionsFromQuery(query) }),
   };
 }
 
@@ -31,25 +35,25 @@ export interface SystemWithFakes {
   gemini: FakeGemini;
   edge: FakeEdgeTts;
   system: RunningSystem;
-  /** Connects a learner; the socket is closed after the test. */
-  connect(userId: string, query?: string): Promise<TestClient>;
+  /** Connects a learner; the connection is closed after the test. */
+  connect(userId: string, query?: string): Promise<Learner>;
 }
 
 /**
  * Registers the hooks of a test file that runs the system against the cloud fakes: one system
- * for the file, fakes reset and sockets closed after each test. Read the fields inside tests.
+ * for the file, fakes reset and learners closed after each test. Read the fields inside tests.
  */
 export function useSystemWithFakes(): SystemWithFakes {
-  const clients: TestClient[] = [];
+  const learners: Learner[] = [];
   const context = {} as SystemWithFakes;
   beforeAll(async () => {
     const [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
     Object.assign(context, { redis, gemini, edge, system: await startSystem({ redisUrl: redis.url, gemini, edge }) });
   });
   afterEach(() => {
-    for (const client of clients.splice(0)) {
-      client.close();
-      expectFramesOfTheCatalog(client);
+    for (const learner of learners.splice(0)) {
+      learner.close();
+      expectFramesOfTheCatalog(learner);
     }
     context.gemini.reset();
     context.edge.reset();
@@ -60,16 +64,16 @@ export function useSystemWithFakes(): SystemWithFakes {
     await context.redis?.stop();
   });
   context.connect = async (userId, query = '') => {
-    const client = await context.system.connect(userId, query);
-    clients.push(client);
-    return client;
+    const learner = await context.system.connect(userId, query);
+    learners.push(learner);
+    return learner;
   };
   return context;
 }
 
-/** Every frame a learner received is an event of the catalog, its data exactly the catalog's shape. */
-function expectFramesOfTheCatalog(client: TestClient): void {
-  for (const frame of client.frames) {
+/** Every frame a learner received (as received, repeats included) is an event of the catalog, its data exactly the catalog's shape. */
+function expectFramesOfTheCatalog(learner: Learner): void {
+  for (const frame of learner.frames) {
     const schema = eventData[frame.type as ServerEventType];
     expect(schema, `unknown event type "${frame.type}"`).toBeDefined();
     const parsed = schema.strict().safeParse(frame.data);

@@ -1,98 +1,88 @@
+import { type AnyServerFrame, XiaoYueClient, XiaoYueError } from '@xiaoyue/client';
 import WebSocket from 'ws';
 
-interface Frame {
-  type: string;
-  seq?: number;
-  data: Record<string, unknown>;
-}
-
 /**
- * A learner that keeps talking through failures: it reconnects (to the next gateway in its list)
- * with `last_seq` whenever its socket drops, and records everything it receives so a scenario can
- * count delivered, lost, duplicated and out-of-order replies.
+ * A learner that keeps talking through failures, on XiaoYueClient as a real learner would: its
+ * reconnect with backoff (to the next gateway in its list) and resume with last_seq and epoch. It
+ * counts what a scenario asserts: turns accepted (`typing`) and replies shown (the client's `reply`
+ * events, de-duplicated), and, from the raw frame hook, replies the server sent twice and outbox
+ * events that came out of order.
  */
 export class ResilientLearner {
+  readonly client: XiaoYueClient;
+  /** Turns the server accepted: their `typing` came. */
   readonly accepted = new Set<string>();
-  readonly replies = new Map<string, number>();
+  /** Replies the client showed, by turn. */
+  readonly shown = new Map<string, number>();
+  /** Replies the server sent, by turn, repeats included. */
+  readonly sent = new Map<string, number>();
+  /** Error codes of chats that were not accepted (`busy`, `disconnected`, …). */
   readonly refusals: string[] = [];
+  /** Outbox events the server sent with a seq not above one it had sent before. */
   outOfOrder = 0;
+  /** Reconnect attempts (the client's `reconnecting` events). */
   reconnects = 0;
-  private lastSeq: number | undefined;
-  private socket: WebSocket | undefined;
-  private gatewayIndex = 0;
-  private stopped = false;
-  private opened!: Promise<void>;
-  private answered: (() => void) | undefined;
+  /** The newest outbox seq the server sent, to see one come after a later one. */
+  private newestSentSeq: number | undefined;
 
   constructor(
     readonly userId: string,
-    private readonly gateways: string[],
-  ) {}
-
-  connect(): Promise<void> {
-    const base = this.gateways[this.gatewayIndex % this.gateways.length];
-    const query = this.lastSeq === undefined ? '' : `?last_seq=${this.lastSeq}`;
-    const socket = new WebSocket(`${base}/ws/chat/${this.userId}${query}`);
-    this.socket = socket;
-    this.opened = new Promise((resolve) => {
-      socket.once('message', () => resolve()); // the welcome
-      socket.once('close', () => resolve());
+    gateways: string[],
+  ) {
+    let connections = 0;
+    this.client = new XiaoYueClient({
+      url: () => gateways[connections++ % gateways.length] as string,
+      userId,
+      WebSocket,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
     });
-    socket.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (this.stopped) return;
-      this.reconnects++;
-      this.gatewayIndex++;
-      setTimeout(() => void this.connect(), 100 + Math.random() * 200);
-    });
-    return this.opened;
+    this.client.on('frame', (frame) => this.received(frame));
+    this.client.on('typing', (data) => this.accepted.add(data.turn_id));
+    this.client.on('reply', (data) => countOne(this.shown, data.turn_id));
+    this.client.on('reconnecting', () => this.reconnects++);
   }
 
-  private receive(frame: Frame): void {
-    if (frame.type === 'welcome') {
-      this.lastSeq ??= frame.data.last_seq as number;
-      return;
-    }
-    if (typeof frame.seq === 'number') {
-      if (this.lastSeq !== undefined && frame.seq <= this.lastSeq) this.outOfOrder++;
-      this.lastSeq = frame.seq;
-    }
-    if (frame.type === 'typing') this.accepted.add(frame.data.turn_id as string);
-    if (frame.type === 'typing' || frame.type === 'error') this.answered?.();
-    if (frame.type === 'reply') {
-      const turn = frame.data.turn_id as string;
-      this.replies.set(turn, (this.replies.get(turn) ?? 0) + 1);
-    }
-    if (frame.type === 'error') this.refusals.push(frame.data.code as string);
+  async connect(): Promise<void> {
+    await this.client.connect();
   }
 
-  /** Sends a chat once the socket is open (waiting through a reconnect); resolves when it is answered. */
+  /** Sends a chat once connected (waiting through a reconnect); resolves when it is answered. */
   async chat(message: string): Promise<void> {
-    for (let i = 0; i < 100 && this.socket?.readyState !== WebSocket.OPEN; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await this.client.connect();
+      await this.client.chat(message, { timeoutMs: 5_000 });
+    } catch (error) {
+      this.refusals.push(error instanceof XiaoYueError ? error.code : String(error));
     }
-    await this.opened;
-    const answered = new Promise<void>((resolve) => {
-      this.answered = resolve;
-      setTimeout(resolve, 5_000);
-    });
-    this.socket?.send(JSON.stringify({ action: 'chat', message }));
-    await answered;
   }
 
-  /** Resolves once every accepted turn has its reply, or after `timeoutMs`. */
+  /** Resolves once every accepted turn has its reply shown, or after `timeoutMs`. */
   async settle(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (Date.now() < until && [...this.accepted].some((turn) => !this.replies.has(turn))) {
+    while (Date.now() < until && [...this.accepted].some((turn) => !this.shown.has(turn))) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   stop(): void {
-    this.stopped = true;
-    this.socket?.close();
+    this.client.close();
   }
+
+  /** Every frame as the server sent it, before the client drops what it has already shown. */
+  private received(frame: AnyServerFrame): void {
+    if (frame.type === 'welcome') this.newestSentSeq ??= frame.data.last_seq;
+    // The outbox was recreated: its events count from the seq it names.
+    if (frame.type === 'resync') this.newestSentSeq = frame.data.last_seq;
+    if (typeof frame.seq === 'number') {
+      if (this.newestSentSeq !== undefined && frame.seq <= this.newestSentSeq) this.outOfOrder++;
+      this.newestSentSeq = frame.seq;
+    }
+    if (frame.type === 'reply') countOne(this.sent, frame.data.turn_id);
+  }
+}
+
+function countOne(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
 export interface Tally {
@@ -105,20 +95,18 @@ export interface Tally {
   reconnects: number;
 }
 
+/**
+ * Sums the learners' counts and prints the scenario's CHAOS line. Lost: accepted turns whose reply
+ * was never shown. Duplicated: replies the server sent again (the client shows them once, so only
+ * the raw frames tell).
+ */
 export function tally(scenario: string, learners: ResilientLearner[]): Tally {
-  let accepted = 0;
-  let delivered = 0;
-  let duplicated = 0;
-  for (const learner of learners) {
-    accepted += learner.accepted.size;
-    for (const turn of learner.accepted) {
-      const count = learner.replies.get(turn) ?? 0;
-      if (count > 0) delivered++;
-      if (count > 1) duplicated += count - 1;
-    }
-  }
-  const outOfOrder = learners.reduce((n, l) => n + l.outOfOrder, 0);
-  const reconnects = learners.reduce((n, l) => n + l.reconnects, 0);
+  const sum = (count: (learner: ResilientLearner) => number) => learners.reduce((n, l) => n + count(l), 0);
+  const accepted = sum((l) => l.accepted.size);
+  const delivered = sum((l) => [...l.accepted].filter((turn) => l.shown.has(turn)).length);
+  const duplicated = sum((l) => [...l.sent.values()].reduce((n, times) => n + times - 1, 0));
+  const outOfOrder = sum((l) => l.outOfOrder);
+  const reconnects = sum((l) => l.reconnects);
   const result = { scenario, accepted, delivered, lost: accepted - delivered, duplicated, outOfOrder, reconnects };
   console.log(
     `CHAOS ${scenario}: accepted ${accepted}, delivered ${delivered}, lost ${result.lost}, duplicated ${duplicated}, out of order ${outOfOrder}, reconnects ${reconnects}`,

@@ -23,14 +23,15 @@ it("R6: no token, bad token, A's token on B's path, rate limit exceeded, debug a
     },
   });
   const results: { case: string; expected: string; got: string }[] = [];
-  const closeCode = async (path: string) => String((await (await system.connect(path)).closed).code);
+  const closeCode = async (userId: string, query?: string) =>
+    String((await (await system.connect(userId, query)).closed).code);
   try {
     results.push({ case: 'no token', expected: '1008', got: await closeCode('alice') });
-    results.push({ case: 'bad token', expected: '1008', got: await closeCode('alice?token=not.a.jwt') });
+    results.push({ case: 'bad token', expected: '1008', got: await closeCode('alice', '?token=not.a.jwt') });
     results.push({
       case: "A's token on B's path",
       expected: '1008',
-      got: await closeCode(`bob?token=${await token('alice')}`),
+      got: await closeCode('bob', `?token=${await token('alice')}`),
     });
     const alice = await system.connect('alice', `?token=${await token('alice')}`);
     await alice.next('welcome');

@@ -73,7 +73,7 @@ it('R3: restart Redis (AOF) during load: every accepted turn answered after reco
     await after.chat('恢复了吗？');
     await after.settle(10_000);
     expect(after.accepted.size).toBe(before + 1);
-    expect([...after.accepted].every((turn) => after.replies.has(turn))).toBe(true);
+    expect([...after.accepted].every((turn) => after.shown.has(turn))).toBe(true);
   } finally {
     for (const l of learners) l.stop();
     await Promise.all(services.map((s) => s.stop()));

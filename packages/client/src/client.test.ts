@@ -274,6 +274,25 @@ describe('XiaoYueClient against the real services', () => {
     expect(recording.of('resync')).toEqual([]);
   });
 
+  it('asks a url function before every connection, so that a reconnect can go to another gateway', async () => {
+    const nobody = `ws://127.0.0.1:${await freePort()}`;
+    // The second is the gateway's http:// address: a function's URL becomes ws:// like a string's.
+    const gateways = [nobody, system.probes.gateway];
+    const asked: string[] = [];
+    const client = newClient({
+      url: async () => {
+        const next = gateways[asked.length % gateways.length] as string;
+        asked.push(next);
+        return next;
+      },
+    });
+    const closes: Parameters<ClientEvents['close']>[0][] = [];
+    client.on('close', (info) => closes.push(info));
+    expect((await client.connect()).data.user_id).toBe(client.userId);
+    expect(asked).toEqual(gateways);
+    expect(closes).toEqual([{ code: 1006, reason: expect.any(String), willReconnect: true }]);
+  });
+
   it('drops an outbox event it has already shown; the raw frame hook still sees it', async () => {
     // A socket that hands every outbox event to the client twice, like a duplicating server would.
     class RepeatingWebSocket extends WebSocket {

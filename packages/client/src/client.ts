@@ -55,7 +55,6 @@ interface Deferred<T> {
  */
 export class XiaoYueClient {
   readonly userId: string;
-  private readonly baseUrl: string;
   private readonly WebSocketClass: WebSocketConstructor;
   private readonly reconnectOptions: ReconnectOptions | undefined;
   private readonly events = new Listeners<ClientEvents>();
@@ -79,7 +78,6 @@ export class XiaoYueClient {
 
   constructor(private readonly options: ClientOptions) {
     this.userId = options.userId;
-    this.baseUrl = options.url.replace(/^http/, 'ws').replace(/\/+$/, '');
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!WebSocketClass) throw new TypeError('no global WebSocket here: pass one as options.WebSocket (in Node: ws)');
     this.WebSocketClass = WebSocketClass;
@@ -197,11 +195,12 @@ export class XiaoYueClient {
   private async open(): Promise<void> {
     let socket: WebSocketLike;
     try {
-      const { token } = this.options;
+      const { url, token } = this.options;
+      const base = typeof url === 'function' ? await url() : url;
       const value = typeof token === 'function' ? await token() : token;
-      if (this.stopped) return; // closed while the token was fetched
+      if (this.stopped) return; // closed while the URL or the token was fetched
       const protocols = value !== undefined && this.options.tokenIn !== 'query' ? ['bearer', value] : undefined;
-      socket = new this.WebSocketClass(this.urlFor(value), protocols);
+      socket = new this.WebSocketClass(this.urlFor(base, value), protocols);
     } catch (error) {
       this.events.emit('transport_error', asError(error));
       this.retryOrStop(1006, 'could not open a connection');
@@ -230,7 +229,7 @@ export class XiaoYueClient {
     }, connectTimeoutMs);
   }
 
-  private urlFor(token: string | undefined): string {
+  private urlFor(base: string, token: string | undefined): string {
     const query = new URLSearchParams();
     if (this.options.stream) query.set('stream', '1');
     if (this.seq !== undefined) {
@@ -239,7 +238,8 @@ export class XiaoYueClient {
     }
     if (token !== undefined && this.options.tokenIn === 'query') query.set('token', token);
     const search = query.toString();
-    return `${this.baseUrl}/ws/chat/${encodeURIComponent(this.userId)}${search ? `?${search}` : ''}`;
+    const origin = base.replace(/^http/, 'ws').replace(/\/+$/, '');
+    return `${origin}/ws/chat/${encodeURIComponent(this.userId)}${search ? `?${search}` : ''}`;
   }
 
   private dropped(code: number, reason: string): void {

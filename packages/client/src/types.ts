@@ -56,8 +56,11 @@ export interface ReconnectOptions {
 }
 
 export interface ClientOptions {
-  /** The gateway: `ws://host:port`, `wss://…` (or `http(s)://…`, e.g. `location.origin`). */
-  url: string;
+  /**
+   * The gateway: `ws://host:port`, `wss://…` (or `http(s)://…`, e.g. `location.origin`). A function
+   * is called before every connection, so a reconnect can go to another gateway.
+   */
+  url: string | (() => string | Promise<string>);
   userId: string;
   /**
    * A JWT whose `sub` is `userId` (not needed with AUTH_MODE=dev). A function is called before

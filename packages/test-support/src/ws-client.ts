@@ -1,33 +1,25 @@
 import WebSocket from 'ws';
+import { type Frame, FrameLog } from './frame-log.js';
 
-export interface Frame {
-  type: string;
-  status: 'success' | 'error';
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of server frames
-  data: Record<string, any>;
-  request_id?: string;
-  seq?: number;
-}
+export type { Frame } from './frame-log.js';
 
 /**
- * A WebSocket client for tests: keeps every frame it receives and lets a test wait for the next
- * frame matching a condition.
+ * A raw WebSocket client for tests: keeps every frame it receives and lets a test wait for the
+ * next frame matching a condition. For tests of a service's own protocol handling; end-to-end
+ * tests connect through @xiaoyue/client (e2e/src/learner.ts).
  */
 export class TestClient {
-  readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  private cursor = 0;
-  private waiters: (() => void)[] = [];
+  private readonly log = new FrameLog();
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
-      if (!isBinary) this.frames.push(JSON.parse(data.toString()) as Frame);
-      for (const wake of this.waiters.splice(0)) wake();
+      if (!isBinary) this.log.push(JSON.parse(data.toString()) as Frame);
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
         resolve({ code, reason: reason.toString() });
-        for (const wake of this.waiters.splice(0)) wake();
+        this.log.end();
       });
     });
   }
@@ -46,32 +38,18 @@ export class TestClient {
     return client;
   }
 
+  /** Every frame received, in order. */
+  get frames(): readonly Frame[] {
+    return this.log.frames;
+  }
+
   send(frame: unknown): void {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** The next frame (after those already taken) that matches, waiting up to `timeoutMs`. */
-  async next(match: string | ((frame: Frame) => boolean), timeoutMs = 10_000): Promise<Frame> {
-    const predicate = typeof match === 'string' ? (f: Frame) => f.type === match : match;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.cursor < this.frames.length) {
-        const frame = this.frames[this.cursor++] as Frame;
-        if (predicate(frame)) return frame;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || this.socket.readyState === WebSocket.CLOSED) {
-        const seen = this.frames.map((f) => f.type).join(', ');
-        throw new Error(`no matching frame within ${timeoutMs} ms (received: ${seen || 'nothing'})`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  next(match: string | ((frame: Frame) => boolean), timeoutMs?: number): Promise<Frame> {
+    return this.log.next(match, timeoutMs);
   }
 
   /** Sends a frame and waits for the answer of the given type. */
