@@ -3,10 +3,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Frame, TestClient } from '@xiaoyue/test-support';
+import type { Frame } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { Learner } from './learner.js';
 import { useSystemWithFakes } from './system.js';
 
 /**
@@ -30,9 +31,9 @@ import { useSystemWithFakes } from './system.js';
  *
  * Every server frame is compared as its JSON text, so a renamed, added, dropped or reordered key
  * is caught, as are `seq` values and `request_id`s. Only what is random or time-dependent is
- * normalised (see Normaliser). The script only uses APIs that exist before and after the refactor
- * (useSystemWithFakes, TestClient, the Gemini and Edge fakes), so the same file records against
- * the old code and checks the new.
+ * normalised (see Normaliser). The fixture was recorded on the code before the event catalog and
+ * the client existed (commit e11682c, whose connect() gave a raw TestClient); the script now runs
+ * over the e2e Learner (@xiaoyue/client), whose raw sends and `frame` hook see the same frames.
  */
 
 const RECORD = process.env.RECORD_WIRE === '1';
@@ -116,7 +117,7 @@ interface Leg {
   name: string;
   /** The path after the host, e.g. `/ws/chat/wire-learner?stream=1`. */
   path: string;
-  client: TestClient;
+  client: Learner;
   /** Client frames in the order sent (long ones abbreviated). */
   sent: string[];
   /** How the server closed the socket, when the script waits for that. */
