@@ -36,6 +36,7 @@ import {
   type ClientEvents,
   type ClientOptions,
   DEFAULT_RECONNECT,
+  type ResumePosition,
   type TurnEndFrame,
   XiaoYueClient,
   XiaoYueError,
@@ -257,9 +258,14 @@ describe('XiaoYueClient against the real services', () => {
 
   it('resumes where an earlier session stopped (resume option): what came meanwhile arrives, nothing twice', async () => {
     const first = newClient();
-    await first.connect();
-    await (await first.chat('你好')).reply;
-    const stoppedAt = { lastSeq: first.lastSeq ?? 0, epoch: first.epoch };
+    // What an app keeps (in localStorage, say) to pass back after a reload.
+    let stoppedAt: ResumePosition | undefined;
+    first.on('position', (position) => (stoppedAt = position));
+    const welcome = await first.connect();
+    expect(stoppedAt).toEqual({ lastSeq: 0, epoch: welcome.data.epoch });
+    const { reply } = await first.chat('你好');
+    const shown = await reply;
+    expect(stoppedAt).toEqual({ lastSeq: shown.seq, epoch: first.epoch });
     first.close();
     // While the learner is away (a reloaded page), another device of theirs has a turn.
     const other = newClient({ userId: first.userId });
@@ -267,6 +273,7 @@ describe('XiaoYueClient against the real services', () => {
     const missed = await (await other.chat('谢谢')).reply;
 
     const back = newClient({ userId: first.userId, resume: stoppedAt });
+    expect(shown.seq).toBeLessThan(missed.seq ?? 0);
     const recording = record(back);
     await back.connect();
     await expect.poll(() => recording.of('reply').map((frame) => frame.seq)).toEqual([missed.seq]);

@@ -1,5 +1,5 @@
 import type { ClientAction, ServerEventType, ServerFrame } from '@xiaoyue/shared';
-import { actionAnswers } from '@xiaoyue/shared/action-answers';
+import { actionAnswers, TURN_END_EVENTS } from '@xiaoyue/shared/wire';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff.js';
 import { XiaoYueError } from './errors.js';
 import { Listeners } from './listeners.js';
@@ -306,6 +306,7 @@ export class XiaoYueClient {
       return;
     }
     this.events.emit('frame', frame, String(data));
+    const [seqBefore, epochBefore] = [this.seq, this.currentEpoch];
     if (typeof frame.seq === 'number') {
       // Already shown: a replay overlapping what this client saw, or a repeat.
       if (this.seq !== undefined && frame.seq <= this.seq) return;
@@ -319,8 +320,12 @@ export class XiaoYueClient {
     }
     // One call for every event type: the listener map is keyed by the same `type`.
     (this.events.emit as (event: string, ...args: unknown[]) => void)(frame.type, frame.data, frame);
+    // Told after the event was shown: a position kept before would skip it after a reload.
+    if (this.seq !== undefined && (this.seq !== seqBefore || this.currentEpoch !== epochBefore)) {
+      this.events.emit('position', { lastSeq: this.seq, epoch: this.currentEpoch });
+    }
     this.settleRequest(frame);
-    if (frame.type === 'reply' || frame.type === 'reply_done') this.endTurn(frame);
+    if (isTurnEnd(frame)) this.endTurn(frame);
   }
 
   private welcomed(frame: ServerFrame<'welcome'>): void {
@@ -385,6 +390,10 @@ function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+function isTurnEnd(frame: AnyServerFrame): frame is TurnEndFrame {
+  return (TURN_END_EVENTS as readonly string[]).includes(frame.type);
 }
 
 function asError(value: unknown): Error {

@@ -88,7 +88,7 @@ export interface ClientOptions {
    * Where an earlier session of this learner stopped (`lastSeq` and `epoch` kept, e.g. in
    * localStorage): the first connection resumes after it, so nothing sent meanwhile is missed.
    */
-  resume?: { lastSeq: number; epoch?: string | null };
+  resume?: ResumePosition;
 }
 
 export interface RequestOptions {
@@ -137,6 +137,16 @@ export interface ConnectionEventListeners {
   frame: (frame: AnyServerFrame, raw: string) => void;
   /** The socket failed (cannot connect, …: a `close` follows) or a frame was not readable JSON. */
   transport_error: (error: Error) => void;
+  /**
+   * Where a resume would start moved on (after an event was shown, a welcome or a resync): keep it
+   * (e.g. in localStorage) and pass it back as `resume` after a reload.
+   */
+  position: (position: ResumePosition) => void;
+}
+
+export interface ResumePosition {
+  lastSeq: number;
+  epoch?: string | null;
 }
 
 export type ClientEvents = ServerEventListeners & ConnectionEventListeners;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { actionAnswers } from './action-answers.js';
 import {
   endsTurn,
   eventCatalog,
@@ -11,6 +10,7 @@ import {
 } from './events.js';
 import type { Outbox } from './outbox.js';
 import { CLIENT_ACTIONS } from './protocol.js';
+import { actionAnswers, TURN_END_EVENTS } from './wire.js';
 
 const types = Object.keys(eventCatalog) as ServerEventType[];
 
@@ -21,6 +21,7 @@ describe('the event catalog', () => {
 
   it('ends a turn with `reply` or `reply_done` only, and both share one key (a turn ends once)', () => {
     expect(types.filter((type) => endsTurn(type))).toEqual(['reply', 'reply_done']);
+    expect(TURN_END_EVENTS).toEqual(types.filter((type) => endsTurn(type)));
     expect(eventKey('reply', { turn_id: 't1' })).toBe(eventKey('reply_done', { turn_id: 't1' }));
     expect(endsTurn(undefined)).toBe(false);
     expect(endsTurn('not_an_event')).toBe(false);

@@ -1,4 +1,3 @@
-export * from './action-answers.js';
 export * from './conversation-store.js';
 export * from './env.js';
 export * from './events.js';
@@ -17,4 +16,5 @@ export * from './reply.js';
 export * from './sulking.js';
 export * from './turn-cancel.js';
 export * from './turn-end.js';
+export * from './wire.js';
 export * from './worker-service.js';
