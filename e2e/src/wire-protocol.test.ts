@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Learner } from './learner.js';
 import { useSystemWithFakes } from './system.js';
+import { QUIZZES as ALL_QUIZ_TYPES, tutorReply } from './tutor-replies.js';
 
 /**
  * The wire protocol, byte for byte: one scripted conversation that uses every client action and
@@ -45,45 +46,10 @@ const env = useSystemWithFakes();
 // ---------------------------------------------------------------------------------------------
 // The conversation
 
-function tutorReply(extra: Record<string, unknown> = {}) {
-  return {
-    emotion: 'happy',
-    chinese_content: '师兄，小测验来了！',
-    pinyin: 'shi1xiong1 xiao3ce4yan4 lai2le',
-    vietnamese_display: 'Sư huynh, kiểm tra nhỏ đây!',
-    action: 'quiz',
-    quiz_list: [],
-    user_tone: 'polite',
-    thought: 'a quiz for him',
-    ...extra,
-  };
-}
-
+/** Her reply with a thought (the wire shows it); the quizzes of each type, and a second translation. */
+const herReply = (extra: Record<string, unknown> = {}) => tutorReply({ thought: 'a quiz for him', ...extra });
 const QUIZZES = [
-  {
-    type: 'choice',
-    question: '“银行”是什么意思？',
-    options: ['trường học', 'ngân hàng', 'bệnh viện'],
-    answer: 'ngân hàng',
-    hint: '',
-    explanation: '“银行” (yín háng) nghĩa là ngân hàng.',
-  },
-  {
-    type: 'fill',
-    question: '我有一___书。',
-    options: [],
-    answer: '本',
-    hint: 'lượng từ của sách',
-    explanation: 'Sách dùng lượng từ 本.',
-  },
-  {
-    type: 'translate',
-    question: 'Dịch sang tiếng Việt: 我很高兴。',
-    options: [],
-    answer: 'Tôi rất vui.',
-    hint: '',
-    explanation: '高兴 = vui.',
-  },
+  ...ALL_QUIZ_TYPES,
   {
     type: 'translate',
     question: 'Dịch sang tiếng Việt: 谢谢。',
@@ -103,7 +69,7 @@ const INTERRUPTED = ['我们先练基本功。', '然后学一套新的剑法。
  * sentence; the next piece comes 3 s later (the learner interrupts her long before).
  */
 function firstSentenceThenPause(sentences: string[]) {
-  const body = tutorReply({ emotion: 'teasing', action: 'none', chinese_content: sentences.join(''), thought: '' });
+  const body = herReply({ emotion: 'teasing', action: 'none', chinese_content: sentences.join(''), thought: '' });
   const cut = JSON.stringify(body).indexOf(sentences[1] as string) + 2;
   const length = JSON.stringify(body).length;
   const padded = { ...body, thought: 'x'.repeat((cut - (length % cut)) % cut) };
@@ -202,7 +168,7 @@ async function converse(redis: Redis): Promise<void> {
   await ask(a, { action: 'set_level', level: 3, request_id: 'lv-1' }, 'level_set');
 
   // Turn 1: a quiz of each type.
-  env.gemini.enqueue({ kind: 'reply', body: tutorReply({ quiz_list: QUIZZES }) });
+  env.gemini.enqueue({ kind: 'reply', body: herReply({ quiz_list: QUIZZES }) });
   const quizTurn = await chat(a, '考考我', 'c-1');
   const [choice, fill, translate, thanks] = quizTurn.data.quiz_list;
 
@@ -230,7 +196,7 @@ async function converse(redis: Redis): Promise<void> {
   env.gemini.enqueue({
     kind: 'reply',
     delayMs: 1_000,
-    body: tutorReply({
+    body: herReply({
       emotion: 'strict',
       action: 'correction',
       chinese_content: '师兄，应该说“我很好”。',
@@ -270,7 +236,7 @@ async function converse(redis: Redis): Promise<void> {
   // Turn 3: rude (she sulks more), and her voice fails: the reply comes without audio.
   env.gemini.enqueue({
     kind: 'reply',
-    body: tutorReply({
+    body: herReply({
       emotion: 'sulking',
       action: 'none',
       chinese_content: '哼，不理你了。',
@@ -298,7 +264,7 @@ async function converse(redis: Redis): Promise<void> {
   env.gemini.enqueue({
     kind: 'reply',
     chunks: 12,
-    body: tutorReply({ emotion: 'excited', action: 'praise', chinese_content: STREAMED.join('') }),
+    body: herReply({ emotion: 'excited', action: 'praise', chinese_content: STREAMED.join('') }),
   });
   send(b, { action: 'chat', message: '早上好', request_id: 'c-5' });
   const typing = await b.client.next('typing');
@@ -311,7 +277,7 @@ async function converse(redis: Redis): Promise<void> {
   await b.client.next('reply_audio');
   env.gemini.enqueue({
     kind: 'reply',
-    body: tutorReply({ emotion: 'shy', action: 'none', chinese_content: '好的，师兄请说。' }),
+    body: herReply({ emotion: 'shy', action: 'none', chinese_content: '好的，师兄请说。' }),
   });
   send(b, { action: 'chat', message: '等一下！', request_id: 'c-7' });
   const interrupted = await b.client.next('reply_done');
