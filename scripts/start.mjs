@@ -158,8 +158,9 @@ if (redisUrl && (await redisAnswers(redisUrl))) {
 }
 
 // 3. The services.
-// A local run: anonymous learners and the testing actions are allowed unless configured otherwise.
-const env = { AUTH_MODE: 'dev', ALLOW_DEBUG_ACTIONS: 'true', ...process.env, REDIS_URL: redisUrl };
+// A local run: anonymous learners and the testing actions are allowed unless configured otherwise,
+// so it listens on this machine only (HOST=0.0.0.0 to open it to the network, with AUTH_MODE=jwt).
+const env = { AUTH_MODE: 'dev', ALLOW_DEBUG_ACTIONS: 'true', HOST: '127.0.0.1', ...process.env, REDIS_URL: redisUrl };
 if (!env.GEMINI_API_KEY) say('start', 'no GEMINI_API_KEY: XiaoYue runs in offline practice mode');
 for (const name of services) {
   const child = spawn(process.execPath, [join(root, 'services', name, 'dist', 'main.js')], {

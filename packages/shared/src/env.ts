@@ -57,6 +57,8 @@ export type CommonEnv = z.infer<typeof commonEnv>;
 export const workerEnv = commonEnv.extend({
   /** Port of `/healthz` and `/readyz` for orchestrator probes; unset: no probe server. */
   HEALTH_PORT: int(0, 65_535).optional(),
+  /** Address the probe server binds, as the gateway's HOST (127.0.0.1: this machine only). */
+  HOST: z.string().default('0.0.0.0'),
 });
 
 export const envKit = { int, bool };

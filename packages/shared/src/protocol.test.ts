@@ -10,6 +10,9 @@ describe('parseClientFrame', () => {
       ok: true,
       frame: { action: 'chat', message: '你好', user_role: '师兄' },
     });
+    expect(parse('{"action":"chat","message":"你好","user_role":"师\\u0007兄"}')).toMatchObject({
+      frame: { user_role: '师兄' },
+    });
     expect(parse('{"action":"reset"}')).toMatchObject({ ok: true, frame: { action: 'reset' } });
     expect(parse('{"action":"get_state","request_id":"r1"}')).toMatchObject({ ok: true, frame: { request_id: 'r1' } });
     expect(parse('{"action":"set_sulking","level":3}')).toMatchObject({ ok: true, frame: { level: 3 } });
@@ -25,6 +28,7 @@ describe('parseClientFrame', () => {
     ['{"action":"chat","message":42}', 'invalid_message'],
     ['{"action":"chat","message":"   "}', 'invalid_message'],
     ['{"action":"chat","message":"\\u0000\\u0007"}', 'invalid_message'],
+    ['{"action":"chat","message":"你好","user_role":"\\u0000\\u0007"}', 'invalid_message'],
     ['{"action":"set_sulking","level":4}', 'invalid_message'],
     ['{"action":"set_sulking","level":1.5}', 'invalid_message'],
     ['{"action":"set_sulking","level":"2"}', 'invalid_message'],

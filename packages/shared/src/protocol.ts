@@ -23,7 +23,8 @@ export function stripControlChars(text: string): string {
 export const ChatFrame = z.object({
   action: z.literal('chat'),
   message: z.string(),
-  user_role: z.string().trim().min(1).max(32).optional(),
+  // Control characters go first, so that a role made of them is empty, not a blank name.
+  user_role: z.string().transform(stripControlChars).pipe(z.string().trim().min(1).max(32)).optional(),
   request_id: RequestId,
 });
 export const ResetFrame = z.object({ action: z.literal('reset'), request_id: RequestId });
@@ -161,7 +162,7 @@ export function parseClientFrame(raw: string, limits: FrameLimits): ParsedFrame 
     }
     return {
       ok: true,
-      frame: { ...frame, message, user_role: frame.user_role ? stripControlChars(frame.user_role) : undefined },
+      frame: { ...frame, message },
     };
   }
   if (frame.action === 'answer') {

@@ -140,7 +140,8 @@ export const queueCatalog = {
     payload: QuizJudgeJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
-    jobId: (p) => `${p.quiz.id}-judge`,
+    // Quiz ids are unique per learner only (a review's come from the time): the learner is in the id.
+    jobId: (p) => `${p.user_id}-${p.quiz.id}-judge`,
   }),
   /** Fires when a turn's deadline passes; answers the learner if nothing else has. */
   turnDeadline: defineQueue({

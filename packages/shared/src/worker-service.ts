@@ -43,6 +43,7 @@ export function runWorkerService<E extends WorkerEnv>(spec: WorkerServiceSpec<E>
     if (env.HEALTH_PORT !== undefined) {
       health = await startHealthServer({
         port: env.HEALTH_PORT,
+        host: env.HOST,
         isReady: () => !stopping && redis.status === 'ready' && started.workers.every((w) => w.isRunning()),
         metrics: started.metrics,
       });
