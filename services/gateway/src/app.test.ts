@@ -362,6 +362,26 @@ describe('gateway', () => {
       expect((await other.request({ action: 'get_state' }, 'state')).type).toBe('state');
     });
 
+    it("refuses a socket's flood without Redis, counting invalid frames, and closes it after MAX_CONSECUTIVE_REFUSALS", async () => {
+      const { prefix, connect } = await startGateway(undefined, {
+        RATE_LIMIT_PER_MINUTE: '6',
+        RATE_LIMIT_BURST: '3',
+        MAX_CONSECUTIVE_REFUSALS: '4',
+      });
+      const client = await connect('/ws/chat/flood');
+      await client.next('welcome');
+      client.send('{nope');
+      for (let i = 0; i < 20; i++) client.send({ action: 'get_state', request_id: `s-${i}` });
+      expect(await client.closed).toEqual({ code: 1008, reason: 'too many refused frames; slow down' });
+      const answers = client.frames.slice(1).map((f) => f.data.code ?? `${f.type} ${f.request_id}`);
+      expect(answers).toEqual(['invalid_json', 'state s-0', 'state s-1', ...Array(4).fill('rate_limited')]);
+      expect(client.frames.at(-1)?.request_id).toBe('s-5');
+      // Only the two frames let through took a token from the learner's bucket (3, refilling slowly).
+      const tokens = Number(await admin.hget(redisKeys(prefix).rateBucket('flood'), 'tokens'));
+      expect(tokens).toBeGreaterThanOrEqual(1);
+      expect(tokens).toBeLessThan(1.1);
+    });
+
     it('accepts tokens signed with a key from a JWKS URL', async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256');
       const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };

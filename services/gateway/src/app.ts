@@ -140,6 +140,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     metrics,
     allowDebugActions: env.ALLOW_DEBUG_ACTIONS,
+    socketBudget: {
+      perMinute: env.RATE_LIMIT_PER_MINUTE,
+      burst: env.RATE_LIMIT_BURST,
+      maxConsecutiveRefusals: env.MAX_CONSECUTIVE_REFUSALS,
+    },
     takeAction: (userId) => learnerLimits.takeAction(userId),
     interruptTurn: (userId, turnId) => requestTurnCancel(redis, keys, userId, turnId),
   };

@@ -33,6 +33,11 @@ export const gatewayEnvSchema = commonEnv.extend({
   /** Per learner, across all gateways: actions per minute, and how many may come at once. */
   RATE_LIMIT_PER_MINUTE: envKit.int(1, 100_000).default(60),
   RATE_LIMIT_BURST: envKit.int(1, 10_000).default(10),
+  /**
+   * A socket is closed (1008) when it sends a refused frame after this many in a row. Every frame
+   * counts against the budget above, invalid ones too.
+   */
+  MAX_CONSECUTIVE_REFUSALS: envKit.int(1, 1_000_000).default(50),
   /** Open sockets per learner, across all gateways. */
   MAX_SOCKETS_PER_USER: envKit.int(1, 1_000).default(5),
 });

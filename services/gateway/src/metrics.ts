@@ -38,5 +38,11 @@ export function createGatewayMetrics(registry: Registry, socketCount: () => numb
       labelNames: ['code'],
       registers: [registry],
     }),
+    refusedFrames: new Counter({
+      name: 'xiaoyue_refused_frames_total',
+      help: "Frames refused for the rate budget: by the socket's own (no Redis command), or by the learner's in Redis (now, or in a retry-after it gave)",
+      labelNames: ['budget'],
+      registers: [registry],
+    }),
   };
 }

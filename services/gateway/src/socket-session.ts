@@ -15,8 +15,10 @@ import {
   busyError,
   runAction,
 } from './actions.js';
+import { CloseCode } from './close-codes.js';
 import type { GatewayMetrics } from './metrics.js';
 import { type DeliveryDeps, type DeliveryListener, OrderedDelivery, type Resume } from './ordered-delivery.js';
+import { type Refusal, SocketBudget, type SocketBudgetOptions } from './socket-budget.js';
 
 export interface SessionDeps {
   /** What the action handlers work with. */
@@ -27,6 +29,8 @@ export interface SessionDeps {
   metrics?: GatewayMetrics;
   /** `set_sulking` and other testing aids are answered only when true. */
   allowDebugActions: boolean;
+  /** Each socket's own budget, checked before the learner's (`takeAction`). */
+  socketBudget: SocketBudgetOptions;
   /** Takes one action from the learner's rate budget. */
   takeAction: (userId: string) => Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
   /** Asks the agents to stop a streaming turn (the learner spoke again). */
@@ -36,16 +40,32 @@ export interface SessionDeps {
 /** How long a message that interrupted a streaming turn waits for that turn to end. */
 const INTERRUPT_WAIT_MS = 5_000;
 
+const REFUSALS_CLOSE_REASON = 'too many refused frames; slow down';
+
 /**
- * One learner's socket: takes their frames one at a time (parsed, debug actions gated, within the
- * rate budget) to the action handlers, and sends what the handlers answer; `OrderedDelivery` sends
- * everything else. It also times this socket's turns, and holds a chat that interrupted her
+ * After the close, ws reads on until the client's close frame (or for 30 s): a client that keeps
+ * sending is cut off after this instead.
+ */
+const REFUSALS_CLOSE_GRACE_MS = 1_000;
+
+type FrameData = Buffer | ArrayBuffer | Buffer[];
+
+/**
+ * One learner's socket: takes their frames one at a time (within the socket's budget, parsed, debug
+ * actions gated, within the learner's budget) to the action handlers, and sends what the handlers
+ * answer; `OrderedDelivery` sends everything else. A socket that keeps sending refused frames is
+ * closed. It also times this socket's turns, and holds a chat that interrupted her
  * streamed reply until that turn has ended.
  */
 export class SocketSession implements DeliveryListener {
   private readonly delivery: OrderedDelivery;
   private readonly context: ActionContext;
+  private readonly budget: SocketBudget;
   private frames: Promise<void> = Promise.resolve();
+  /** Frames that came on this socket, for the log line of a socket closed for its refusals. */
+  private framesReceived = 0;
+  /** Once the socket is closed for its refusals, what still comes in is dropped unread. */
+  private closingForRefusals = false;
   /** A chat that interrupted her streamed reply, sent as soon as that turn has ended. */
   private afterInterrupt: { frame: ActionFrame<'chat'>; timer: NodeJS.Timeout } | undefined;
   /** This socket's turn in flight, timed from the learner's message to her first audio and end. */
@@ -53,12 +73,13 @@ export class SocketSession implements DeliveryListener {
 
   constructor(
     private readonly userId: string,
-    socket: WebSocket,
+    private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
     /** Replies come as reply_start / reply_text / reply_audio / reply_done (`?stream=1`). */
     private readonly stream = false,
   ) {
     this.delivery = new OrderedDelivery(userId, socket, deps.delivery, this);
+    this.budget = new SocketBudget(deps.socketBudget, performance.now());
     this.context = {
       ...deps.services,
       userId,
@@ -80,9 +101,25 @@ export class SocketSession implements DeliveryListener {
     clearTimeout(this.afterInterrupt?.timer);
   }
 
-  /** Frames are handled one after another so that answers keep the order of the questions. */
-  handleMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    this.frames = this.frames.then(() => this.handleFrame(data, isBinary));
+  /**
+   * Frames are handled one after another so that answers keep the order of the questions. The
+   * socket's budget is checked at once, on arrival: a refused frame costs no Redis command and is
+   * parsed only for its request_id; once the socket is closing for its refusals, frames are dropped
+   * unread.
+   */
+  handleMessage(data: FrameData, isBinary: boolean): void {
+    if (this.closingForRefusals) return;
+    this.framesReceived++;
+    const verdict = this.budget.admit(performance.now());
+    if (verdict.kind === 'pass') {
+      this.frames = this.frames.then(() => this.handleFrame(data, isBinary));
+      return;
+    }
+    this.deps.metrics?.refusedFrames.inc({ budget: 'socket' });
+    if (verdict.kind === 'close') this.closingForRefusals = true;
+    // Queued like any answer: the frames before it are answered first.
+    const requestId = verdict.kind === 'refuse' ? this.requestIdOf(data, isBinary) : undefined;
+    this.frames = this.frames.then(() => this.refuse(verdict, requestId));
   }
 
   /** Made when first needed: most sockets never log, and a child logger per socket adds up. */
@@ -138,7 +175,7 @@ export class SocketSession implements DeliveryListener {
 
   // --- client frames ------------------------------------------------------------------------
 
-  private async handleFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
+  private async handleFrame(data: FrameData, isBinary: boolean): Promise<void> {
     if (this.delivery.closed) return;
     const frame = this.parse(data, isBinary);
     if (!frame) return;
@@ -153,33 +190,71 @@ export class SocketSession implements DeliveryListener {
     if (await this.withinBudget(frame)) await this.dispatch(frame);
   }
 
-  private parse(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): ClientFrame | undefined {
+  private parse(data: FrameData, isBinary: boolean): ClientFrame | undefined {
     if (isBinary) {
       this.sendError({ code: 'invalid_message', message: 'Binary frames are not supported; send JSON text' });
       return undefined;
     }
-    const raw = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as ArrayBuffer).toString('utf8');
-    const parsed = parseClientFrame(raw, this.deps.limits);
+    const parsed = parseClientFrame(textOf(data), this.deps.limits);
     if (parsed.ok) return parsed.frame;
     this.sendError(parsed.error);
     return undefined;
   }
 
+  /** The request_id of a frame refused unparsed, if it has one: the refusal carries it like any answer. */
+  private requestIdOf(data: FrameData, isBinary: boolean): string | undefined {
+    const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+    if (isBinary || bytes > this.deps.limits.maxFrameBytes) return undefined;
+    try {
+      const requestId = (JSON.parse(textOf(data)) as { request_id?: unknown } | null)?.request_id;
+      return typeof requestId === 'string' ? requestId.slice(0, 128) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Takes a token from the learner's budget in Redis, unless it said to wait and that is not over. */
   private async withinBudget(frame: ClientFrame): Promise<boolean> {
     try {
-      const budget = await this.deps.takeAction(this.userId);
+      const heldMs = this.budget.heldMs(performance.now());
+      const budget =
+        heldMs > 0 ? { allowed: false as const, retryAfterMs: heldMs } : await this.deps.takeAction(this.userId);
       if (budget.allowed) return true;
-      this.sendError({
-        code: 'rate_limited',
-        message: `Too many messages; try again in ${Math.ceil(budget.retryAfterMs / 1000)} s`,
-        request_id: frame.request_id,
-      });
+      this.deps.metrics?.refusedFrames.inc({ budget: 'learner' });
+      const verdict = this.budget.refusedByShared(budget.retryAfterMs, performance.now());
+      // A close already queued behind this frame ends the run in its turn.
+      if (verdict.kind !== 'close' || !this.closingForRefusals) this.refuse(verdict, frame.request_id);
     } catch (error) {
       this.failed(frame, error);
     }
     return false;
+  }
+
+  /**
+   * Answers a refusal with `rate_limited`, or closes a socket that does not slow down. Every refusal
+   * is answered, so that a request never waits for an answer that does not come: an answer costs
+   * about as much again as reading and dropping the frame (~5 µs), and the close bounds a run of
+   * refusals to MAX_CONSECUTIVE_REFUSALS answers.
+   */
+  private refuse(verdict: Refusal, requestId: string | undefined): void {
+    if (verdict.kind === 'close') {
+      if (this.delivery.closed) return;
+      this.closingForRefusals = true;
+      this.logger.warn(
+        { frames: this.framesReceived, refusalsInARow: verdict.refusals },
+        'closing a socket that keeps sending refused frames',
+      );
+      this.socket.close(CloseCode.policy, REFUSALS_CLOSE_REASON);
+      const cutOff = setTimeout(() => this.socket.terminate(), REFUSALS_CLOSE_GRACE_MS);
+      cutOff.unref();
+      this.socket.once('close', () => clearTimeout(cutOff));
+      return;
+    }
+    this.sendError({
+      code: 'rate_limited',
+      message: `Too many messages; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+      request_id: requestId,
+    });
   }
 
   /** Runs the frame's handler and sends its answer or error (or nothing: it comes through the outbox). */
@@ -207,6 +282,10 @@ export class SocketSession implements DeliveryListener {
     this.deps.metrics?.clientErrors.inc({ code: error.code });
     this.delivery.send(errorFrame(error));
   }
+}
+
+function textOf(data: FrameData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function secondsSince(startedAt: number): number {
