@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -123,6 +124,16 @@ describe('gateway', () => {
     // No bare import a browser could not resolve: the module stands alone.
     expect(client.body).not.toMatch(/^import\b|\bfrom\s*["'][^./]/m);
     expect(client.body.trimEnd().split('\n').at(-1)).toBe('//# sourceMappingURL=/client.js.map');
+
+    // Security headers: only this page's own inline script runs; never framed; no sniffing.
+    const csp = String(page.headers['content-security-policy']);
+    const inlineScript = /<script type="module">([\s\S]*?)<\/script>/.exec(page.body)?.[1] ?? '';
+    expect(csp).toContain(`script-src 'self' 'sha256-${createHash('sha256').update(inlineScript).digest('base64')}'`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(client.headers['x-content-type-options']).toBe('nosniff');
 
     const map = await gateway.app.inject('/client.js.map');
     expect(map.statusCode).toBe(200);

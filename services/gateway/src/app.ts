@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import {
   AgentMode,
@@ -94,6 +95,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // The web client: one page and the client module it imports, read once.
   const web = await loadWebPage();
+  // Security headers on every HTTP answer (nosniff, no framing, no referrer…) and the page's own CSP;
+  // not helmet's default CSP, whose upgrade-insecure-requests would turn ws:// into wss:// on http.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: web.contentSecurityPolicy },
+    frameguard: { action: 'deny' },
+  });
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(web.html));
   app.get(CLIENT_MODULE_PATH, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(web.clientModule),

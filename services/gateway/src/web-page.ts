@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +10,8 @@ export interface WebPage {
   clientModule: string;
   /** `/client.js.map`, when the build wrote one. */
   clientSourceMap: Buffer | undefined;
+  /** The page's Content-Security-Policy directives: its own inline script and style, by hash, and nothing else. */
+  contentSecurityPolicy: Record<string, string[]>;
 }
 
 export const CLIENT_MODULE_PATH = '/client.js';
@@ -28,7 +31,39 @@ export async function loadWebPage(): Promise<WebPage> {
     html,
     clientModule: withSourceMapUrl(clientModule, clientSourceMap ? CLIENT_SOURCE_MAP_PATH : undefined),
     clientSourceMap,
+    contentSecurityPolicy: pagePolicy(html.toString('utf8')),
   };
+}
+
+/**
+ * Scripts and styles only from this origin and the page's own inline blocks (allowed by their
+ * hashes, so an injected one does not run); her audio arrives as data: URLs; the socket is this
+ * origin's (CSP 3's 'self' covers ws:/wss:); the page is never framed.
+ */
+export function pagePolicy(html: string): Record<string, string[]> {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", ...inlineHashes(html, 'script')],
+    styleSrc: ["'self'", ...inlineHashes(html, 'style')],
+    connectSrc: ["'self'"],
+    mediaSrc: ["'self'", 'data:'],
+    imgSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+}
+
+/** CSP hash sources of the inline `<script>` or `<style>` blocks of a page. */
+export function inlineHashes(html: string, tag: 'script' | 'style'): string[] {
+  const blocks = html.matchAll(new RegExp(`<${tag}(?![^>]*\\bsrc=)[^>]*>([\\s\\S]*?)</${tag}>`, 'g'));
+  return [...blocks].map(
+    (block) =>
+      `'sha256-${createHash('sha256')
+        .update(block[1] ?? '')
+        .digest('base64')}'`,
+  );
 }
 
 /**
