@@ -215,10 +215,10 @@ client.on('transport_error', (error) => {
 client.on('reconnecting', (info) => {
   attempt = info.attempt;
 });
-client.on('close', ({ code, reason, willReconnect }) => {
+client.on('close', ({ code, reason, status, willReconnect }) => {
   if (closing) return;
-  if (code === 1008) {
-    print(paint('31', `refused: ${reason}`));
+  if (code === 1008 || [400, 401, 403].includes(status)) {
+    print(paint('31', `refused: ${status ? `HTTP ${status}` : reason}`));
     process.exit(1);
   }
   if (willReconnect) print(paint('2', `connection lost (${code}); reconnecting…`));

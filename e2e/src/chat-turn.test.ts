@@ -253,10 +253,10 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     }
   });
 
-  it('refuses a malformed user id with close code 1008', async () => {
+  it('refuses a malformed user id with HTTP 400 before the upgrade', async () => {
     for (const bad of ['bad id', 'x'.repeat(65), 'a/b']) {
       const client = await connect(bad);
-      expect((await client.closed).code).toBe(1008);
+      expect(await client.closed).toMatchObject({ code: 1006, status: 400 });
     }
   });
 

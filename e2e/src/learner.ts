@@ -6,6 +6,8 @@ import WebSocket from 'ws';
 export interface Closed {
   code: number;
   reason: string;
+  /** The HTTP status that refused the upgrade (the socket never opened: code 1006). */
+  status?: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export class Learner {
   private readonly log = new FrameLog();
   private currentSocket: WebSocket | undefined;
   private opened = false;
+  private refusedWith: number | undefined;
 
   constructor(options: Omit<ClientOptions, 'WebSocket'>) {
     const learner = this;
@@ -47,24 +50,26 @@ export class Learner {
     // The frame hook: every frame as the server sent it, repeats included.
     this.client.on('frame', (frame) => this.log.push(frame as Frame));
     this.closed = new Promise((resolve) => {
-      this.client.on('close', ({ code, reason, willReconnect }) => {
+      this.client.on('close', ({ code, reason, status, willReconnect }) => {
         if (willReconnect) return;
         this.log.end();
-        resolve({ code, reason });
+        this.refusedWith = status;
+        resolve({ code, reason, ...(status === undefined ? {} : { status }) });
       });
     });
   }
 
   /**
-   * Connects and resolves at the welcome, or, like a raw socket, once the server accepted the
-   * socket and then closed it (a 1008 refusal, say): the test reads the code from `closed`.
+   * Connects and resolves at the welcome, or once refused: by an HTTP answer to the upgrade (a 401,
+   * say) or by the server closing the socket it accepted (a 1008): the test reads the status or
+   * the code from `closed`.
    */
   static async connect(options: Omit<ClientOptions, 'WebSocket'>): Promise<Learner> {
     const learner = new Learner(options);
     try {
       await learner.client.connect();
     } catch (error) {
-      if (!learner.opened) throw error;
+      if (!learner.opened && learner.refusedWith === undefined) throw error;
     }
     return learner;
   }

@@ -44,9 +44,20 @@ describe('a production-like gateway: Redis with a password, JWT auth, debug acti
     client.close();
   });
 
-  it("refuses anonymous learners and other learners' tokens", async () => {
-    expect((await (await system.connect('secure')).closed).code).toBe(1008);
-    expect((await (await system.connect('someone-else', `?token=${token}`)).closed).code).toBe(1008);
+  it("refuses anonymous learners (401), other learners' tokens (403) and tokens that never expire (401), before the upgrade", async () => {
+    const forever = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('secure')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    for (const [userId, query, status] of [
+      ['secure', '', 401],
+      ['someone-else', `?token=${token}`, 403],
+      ['secure', `?token=${forever}`, 401],
+    ] as const) {
+      const learner = await system.connect(userId, query);
+      expect(await learner.closed).toMatchObject({ code: 1006, status });
+      expect(learner.frames).toEqual([]);
+    }
   });
 
   it('never writes a secret to the logs', async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Frame } from '@xiaoyue/test-support';
+import { answerToUpgrade, type Frame, type UpgradeAnswer } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -25,7 +25,8 @@ import { QUIZZES as ALL_QUIZ_TYPES, tutorReply } from './tutor-replies.js';
  * and by the LLM judge, the judge failing, busy, a correction, review, progress, level, replays, a
  * turn whose speech fails, a fallback turn, reset), a streaming one (a three-sentence turn, a turn
  * interrupted by the next message, replay, clear_progress), a resume that replays missed events, a
- * resync for a last_seq ahead of the outbox and one for a gone epoch, a bad last_seq, a bad user id.
+ * resync for a last_seq ahead of the outbox and one for a gone epoch, a bad last_seq, and a bad
+ * user id (refused over HTTP before the upgrade: its status and body are recorded).
  * Not covered (they need other settings, a Redis outage or a dead worker): rate_limited,
  * forbidden, unavailable, the 1009/1012/1013 closes, the trimmed-outbox resync and the turns the
  * deadline watchdog ends.
@@ -88,6 +89,8 @@ interface Leg {
   sent: string[];
   /** How the server closed the socket, when the script waits for that. */
   close?: { code: number; reason: string };
+  /** The server's HTTP answer when it refused the upgrade. */
+  refused?: UpgradeAnswer;
 }
 
 const legs: Leg[] = [];
@@ -307,12 +310,14 @@ async function converse(redis: Redis): Promise<void> {
   await e.client.next('resync');
   await close(e);
 
-  // A malformed last_seq is refused (and ignored); a malformed user id is closed with 1008.
+  // A malformed last_seq is refused (and ignored); a malformed user id is refused before the upgrade.
   const f = await open('bad-last-seq', USER, '?last_seq=abc');
   await f.client.next('welcome');
   await close(f);
   const g = await open('bad-user-id', 'bad%20id');
-  g.close = await g.client.closed;
+  expect(await g.client.closed).toMatchObject({ status: 400 });
+  // The client cannot read a refusal's body: ask again without it.
+  g.refused = await answerToUpgrade(`${env.system.baseUrl}${g.path}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +431,7 @@ interface Transcript {
     sent: string[];
     received: Received[];
     close?: { code: number; reason: string };
+    refused?: UpgradeAnswer;
   }[];
 }
 
@@ -480,6 +486,7 @@ function transcriptOf(): Transcript {
         sent: leg.sent.map((text) => normaliser.string(text)),
         received,
         ...(leg.close ? { close: leg.close } : {}),
+        ...(leg.refused ? { refused: leg.refused } : {}),
       };
     }),
   };
@@ -596,8 +603,8 @@ function report(expected: Transcript, actual: Transcript): string[] {
     const [want, got] = [expected.legs[l], actual.legs[l]];
     const name = want?.name ?? got?.name;
     const found = differences(
-      { path: want?.path, sent: want?.sent, close: want?.close },
-      { path: got?.path, sent: got?.sent, close: got?.close },
+      { path: want?.path, sent: want?.sent, close: want?.close, refused: want?.refused },
+      { path: got?.path, sent: got?.sent, close: got?.close, refused: got?.refused },
       name ?? '?',
       [],
     );

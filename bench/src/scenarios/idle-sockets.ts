@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, repoRoot, startService, uniquePrefix } from '@xiaoyue/test-support';
+import { freePort, GENEROUS_CONNECT_LIMITS, repoRoot, startService, uniquePrefix } from '@xiaoyue/test-support';
 import type { BenchContext, Row, Scenario } from '../report.js';
 import { round } from '../stats.js';
 
@@ -60,6 +60,7 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
     PORT: String(port),
     HOST: '127.0.0.1',
     AUTH_MODE: 'dev',
+    ...GENEROUS_CONNECT_LIMITS,
   });
   await new Promise((r) => setTimeout(r, 500));
   const before = rssMb(gateway.process.pid);

@@ -1,4 +1,4 @@
-import { type AnyServerFrame, XiaoYueClient, XiaoYueError } from '@xiaoyue/client';
+import { type AnyServerFrame, type ClientOptions, XiaoYueClient, XiaoYueError } from '@xiaoyue/client';
 import WebSocket from 'ws';
 
 /**
@@ -28,6 +28,8 @@ export class ResilientLearner {
   constructor(
     readonly userId: string,
     gateways: string[],
+    /** More client options (a token function, say). */
+    options: Partial<ClientOptions> = {},
   ) {
     let connections = 0;
     this.client = new XiaoYueClient({
@@ -35,6 +37,7 @@ export class ResilientLearner {
       userId,
       WebSocket,
       reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
+      ...options,
     });
     this.client.on('frame', (frame) => this.received(frame));
     this.client.on('typing', (data) => this.accepted.add(data.turn_id));

@@ -1,5 +1,6 @@
 import {
   freePort,
+  GENEROUS_CONNECT_LIMITS,
   startFakeEdgeTts,
   startFakeGemini,
   startService,
@@ -36,6 +37,7 @@ it('R1: kill -9 an agent worker mid-turn while 100 turns run: 100 delivered, 0 l
       HOST: '127.0.0.1',
       AUTH_MODE: 'dev',
       RATE_LIMIT_BURST: '100',
+      ...GENEROUS_CONNECT_LIMITS,
     }),
     startService('agent-worker', agentEnv, { label: 'agent-1' }),
     startService('agent-worker', agentEnv, { label: 'agent-2' }),

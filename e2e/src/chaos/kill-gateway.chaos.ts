@@ -1,5 +1,6 @@
 import {
   freePort,
+  GENEROUS_CONNECT_LIMITS,
   startFakeEdgeTts,
   startFakeGemini,
   startService,
@@ -27,7 +28,13 @@ it('R2: two gateways, 200 learners mid-conversation, kill one gateway: all resum
   });
   const [portA, portB] = await Promise.all([freePort(), freePort()]);
   const common = { REDIS_URL: redis.url, QUEUE_PREFIX: uniquePrefix('r2'), TURN_TIMEOUT_MS: '30000' };
-  const gatewayEnv = { ...common, HOST: '127.0.0.1', AUTH_MODE: 'dev', RATE_LIMIT_BURST: '100' };
+  const gatewayEnv = {
+    ...common,
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'dev',
+    RATE_LIMIT_BURST: '100',
+    ...GENEROUS_CONNECT_LIMITS,
+  };
   const services = await Promise.all([
     startService('gateway', { ...gatewayEnv, PORT: String(portA) }, { label: 'gateway-a' }),
     startService('gateway', { ...gatewayEnv, PORT: String(portB) }, { label: 'gateway-b' }),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   freePort,
+  GENEROUS_CONNECT_LIMITS,
   spawnRedisServer,
   startFakeEdgeTts,
   startFakeGemini,
@@ -27,6 +28,7 @@ it('R3: restart Redis (AOF) during load: every accepted turn answered after reco
       AUTH_MODE: 'dev',
       RATE_LIMIT_PER_MINUTE: '6000',
       RATE_LIMIT_BURST: '100',
+      ...GENEROUS_CONNECT_LIMITS,
     }),
     startService('agent-worker', { ...common, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: gemini.url }),
     startService('tts-worker', { ...common, EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none' }),

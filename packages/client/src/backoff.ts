@@ -13,3 +13,8 @@ export function backoffDelay(attempt: number, options: ReconnectOptions, random:
   const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * options.factor ** (attempt - 1));
   return Math.round(ceiling * (1 - options.jitter * random()));
 }
+
+/** The wait after the server answered 429 (too many attempts or sockets): the cap, less the jitter. */
+export function longestDelay(options: ReconnectOptions, random: () => number = Math.random): number {
+  return Math.round(options.maxDelayMs * (1 - options.jitter * random()));
+}

@@ -366,17 +366,9 @@ describe('XiaoYueClient against the real services', () => {
     }
   });
 
-  it('authenticates with a token as subprotocol or query, and does not retry a 1008 refusal', async () => {
+  it('authenticates with a token as subprotocol or query, and does not retry a refused upgrade (HTTP 400, 403)', async () => {
     const secret = 'a-secret-of-at-least-thirty-two-characters';
-    const port = await freePort();
-    extraGateways.push(
-      await startService(
-        'gateway',
-        { ...system.gatewayEnv, PORT: String(port), AUTH_MODE: 'jwt', JWT_SECRET: secret },
-        { label: 'jwt-gateway' },
-      ),
-    );
-    const url = `ws://127.0.0.1:${port}`;
+    const url = await startJwtGateway(secret);
     let tokensAsked = 0;
     const bySubprotocol = newClient({
       url,
@@ -391,19 +383,48 @@ describe('XiaoYueClient against the real services', () => {
     const byQuery = newClient({ url, userId: 'hua', token: signedToken('hua', secret), tokenIn: 'query' });
     expect((await byQuery.connect()).data.user_id).toBe('hua');
 
-    for (const refused of [
-      newClient({ url, userId: 'ming', token: signedToken('hua', secret) }),
-      newClient({ userId: 'not a user id!' }),
-    ]) {
+    for (const [refused, status] of [
+      [newClient({ url, userId: 'ming', token: signedToken('hua', secret) }), 403],
+      [newClient({ userId: 'not a user id!' }), 400],
+    ] as const) {
       const recording = record(refused);
       const closes: Parameters<ClientEvents['close']>[0][] = [];
       refused.on('close', (info) => closes.push(info));
       const error = await rejectionOf(refused.connect(), XiaoYueError);
-      expect(error).toMatchObject({ code: 'closed', message: expect.stringMatching(/refused by the server \(1008\)/) });
+      expect(error).toMatchObject({ code: 'closed', message: `refused by the server (HTTP ${status})` });
       await new Promise((resolve) => setTimeout(resolve, FAST_RECONNECT.maxDelayMs * 2));
-      expect(closes).toEqual([{ code: 1008, reason: expect.any(String), willReconnect: false }]);
+      expect(closes).toEqual([{ code: 1006, reason: '', status, willReconnect: false }]);
       expect(recording.events.map((e) => e.name)).not.toContain('@reconnecting');
     }
+  });
+
+  it('reconnects when its token expires (4001), asking the token function for a fresh one, and misses nothing', async () => {
+    const secret = 'another-secret-of-at-least-thirty-two-chars';
+    const url = await startJwtGateway(secret, { HEARTBEAT_MS: '200' });
+    let tokensAsked = 0;
+    const client = newClient({
+      url,
+      token: () => {
+        tokensAsked++;
+        return signedToken(client.userId, secret, 2);
+      },
+    });
+    const recording = record(client);
+    await client.connect();
+    const expired = nextEvent(client, 'close', 5_000);
+    // Her reply is held back until the socket it was asked on has expired.
+    const { typing, reply } = await chatWhileAgentFrozen(client, async () => {
+      expect((await expired)[0]).toEqual({
+        code: 4001,
+        reason: 'token expired; reconnect with a fresh token and last_seq',
+        willReconnect: true,
+      });
+    });
+    expect((await reply).data.turn_id).toBe(typing.data.turn_id);
+    expect(tokensAsked).toBeGreaterThanOrEqual(2);
+    expect(repliesTo(recording, typing.data.turn_id)).toHaveLength(1);
+    const names = recording.events.map((e) => e.name);
+    expect(names.lastIndexOf('welcome')).toBeLessThan(names.indexOf('reply'));
   });
 
   it('reconnects to a gateway started in place of a killed one and sees the reply once', async () => {
@@ -474,6 +495,60 @@ describe.skipIf(!existsSync(CHROMIUM))('in a browser (headless Chromium, apt pac
   });
 });
 
+describe('refused upgrades (a server answering every upgrade with one HTTP status)', () => {
+  /** Answers every upgrade with `status`; counts the attempts. */
+  async function refusingServer(status: number) {
+    const server = createServer();
+    let attempts = 0;
+    server.on('upgrade', (_request, socket) => {
+      attempts++;
+      socket.end(`HTTP/1.1 ${status} Refused\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      attempts: () => attempts,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+
+  it.each([400, 401, 403])('stops at once on %i: retrying the same way cannot help', async (status) => {
+    const server = await refusingServer(status);
+    try {
+      const client = newClient({ url: server.url });
+      const error = await rejectionOf(client.connect(), XiaoYueError);
+      expect(error).toMatchObject({ code: 'closed', message: `refused by the server (HTTP ${status})` });
+      await new Promise((resolve) => setTimeout(resolve, FAST_RECONNECT.maxDelayMs * 2));
+      expect(server.attempts()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits the longest delay after a 429, the usual backoff after a 503, and keeps trying', async () => {
+    for (const [status, min, max] of [
+      [429, FAST_RECONNECT.maxDelayMs / 2, FAST_RECONNECT.maxDelayMs],
+      [503, 0, FAST_RECONNECT.initialDelayMs],
+    ]) {
+      const server = await refusingServer(status as number);
+      try {
+        const client = newClient({ url: server.url });
+        const [closing, reconnecting] = [nextEvent(client, 'close'), nextEvent(client, 'reconnecting')];
+        void client.connect().catch(() => {});
+        expect((await closing)[0]).toEqual({ code: 1006, reason: '', status, willReconnect: true });
+        const [{ attempt, delayMs }] = await reconnecting;
+        expect(attempt).toBe(1);
+        expect(delayMs).toBeGreaterThanOrEqual(min as number);
+        expect(delayMs).toBeLessThanOrEqual(max as number);
+        await expect.poll(() => server.attempts()).toBeGreaterThanOrEqual(2);
+        client.close();
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
+
 describe('backoffDelay', () => {
   it('doubles from the first delay up to the cap, less up to the jitter fraction', () => {
     const options = { ...DEFAULT_RECONNECT, initialDelayMs: 100, maxDelayMs: 1_000, jitter: 0.5 };
@@ -485,9 +560,22 @@ describe('backoffDelay', () => {
   });
 });
 
-/** An HS256 JWT for `sub`, valid for ten minutes. */
-function signedToken(sub: string, secret: string): string {
+/** Starts a gateway like the system's, but with JWT auth; returns its URL. */
+async function startJwtGateway(secret: string, env: Record<string, string> = {}): Promise<string> {
+  const port = await freePort();
+  extraGateways.push(
+    await startService(
+      'gateway',
+      { ...system.gatewayEnv, PORT: String(port), AUTH_MODE: 'jwt', JWT_SECRET: secret, ...env },
+      { label: 'jwt-gateway' },
+    ),
+  );
+  return `ws://127.0.0.1:${port}`;
+}
+
+/** An HS256 JWT for `sub`, valid for `seconds` (ten minutes by default). */
+function signedToken(sub: string, secret: string, seconds = 600): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
+  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + seconds })}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }

@@ -1,6 +1,6 @@
 import type { ClientAction, ServerEventType, ServerFrame } from '@xiaoyue/shared';
 import { actionAnswers, TURN_END_EVENTS } from '@xiaoyue/shared/wire';
-import { backoffDelay, DEFAULT_RECONNECT } from './backoff.js';
+import { backoffDelay, DEFAULT_RECONNECT, longestDelay } from './backoff.js';
 import { XiaoYueError } from './errors.js';
 import { Listeners } from './listeners.js';
 import type {
@@ -23,8 +23,15 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** `readyState` of an open socket, the same in every WebSocket implementation. */
 const OPEN = 1;
-/** Bad user id, bad token, forbidden origin, too many sockets: retrying the same way cannot help. */
+/** A socket refused once open (it lost the race for the learner's last slot): retrying the same way cannot help. */
 const POLICY_VIOLATION = 1008;
+/**
+ * HTTP answers to the upgrade that retrying the same way cannot change: a bad user id (400), a
+ * missing, bad or expired token (401), another learner's token or a forbidden origin (403).
+ */
+const REFUSED_STATUSES: readonly number[] = [400, 401, 403];
+/** Too many connection attempts or sockets: the next attempt waits the longest delay. */
+const THROTTLED_STATUS = 429;
 
 interface PendingRequest {
   answerType: ServerEventType;
@@ -115,7 +122,8 @@ export class XiaoYueClient {
 
   /**
    * Connects (or waits for the connection under way) and resolves with its `welcome`. Retries as
-   * configured; rejects (`closed`) on a 1008 refusal, on `close()` or when reconnecting gives up.
+   * configured; rejects (`closed`) on a refusal (1008, or HTTP 400/401/403 where the WebSocket
+   * tells the status), on `close()` or when reconnecting gives up.
    */
   connect(): Promise<ServerFrame<'welcome'>> {
     if (this.currentWelcome) return Promise.resolve(this.currentWelcome);
@@ -207,6 +215,8 @@ export class XiaoYueClient {
       return;
     }
     this.socket = socket;
+    /** The HTTP status that refused the upgrade, when the implementation tells it (Node's ws does, browsers do not). */
+    let refusedWith: number | undefined;
     socket.onopen = () => {
       if (this.socket === socket) this.events.emit('open');
     };
@@ -214,10 +224,13 @@ export class XiaoYueClient {
       if (this.socket === socket) this.receive(event.data);
     };
     socket.onerror = (event: { error?: unknown; message?: string }) => {
-      if (this.socket === socket) this.events.emit('transport_error', asError(event.error ?? event.message));
+      if (this.socket !== socket) return;
+      const error = asError(event.error ?? event.message);
+      refusedWith ??= upgradeStatus(error);
+      this.events.emit('transport_error', error);
     };
     socket.onclose = (event: { code: number; reason: string }) => {
-      if (this.socket === socket) this.dropped(event.code, event.reason);
+      if (this.socket === socket) this.dropped(event.code, event.reason, refusedWith);
     };
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
     this.welcomeTimer = setTimeout(() => {
@@ -242,7 +255,7 @@ export class XiaoYueClient {
     return `${origin}/ws/chat/${encodeURIComponent(this.userId)}${search ? `?${search}` : ''}`;
   }
 
-  private dropped(code: number, reason: string): void {
+  private dropped(code: number, reason: string, status?: number): void {
     this.socket = undefined;
     this.currentWelcome = undefined;
     clearTimeout(this.welcomeTimer);
@@ -252,19 +265,21 @@ export class XiaoYueClient {
         `the connection dropped (${code}) before the answer came; the action may or may not have happened`,
       ),
     );
-    this.retryOrStop(code, reason);
+    this.retryOrStop(code, reason, status);
   }
 
-  private retryOrStop(code: number, reason: string): void {
+  private retryOrStop(code: number, reason: string, status?: number): void {
     const retry = this.reconnectOptions;
-    const willReconnect = !this.stopped && code !== POLICY_VIOLATION && !!retry && this.attempt < retry.maxAttempts;
+    const refused = code === POLICY_VIOLATION || (status !== undefined && REFUSED_STATUSES.includes(status));
+    const willReconnect = !this.stopped && !refused && !!retry && this.attempt < retry.maxAttempts;
     if (!willReconnect && !this.stopped) {
-      this.stop(code === POLICY_VIOLATION ? `refused by the server (${code}): ${reason}` : `disconnected (${code})`);
+      const by = status === undefined ? code : `HTTP ${status}`;
+      this.stop(refused ? `refused by the server (${by})${reason ? `: ${reason}` : ''}` : `disconnected (${by})`);
     }
-    this.events.emit('close', { code, reason, willReconnect });
+    this.events.emit('close', { code, reason, willReconnect, ...(status === undefined ? {} : { status }) });
     if (!willReconnect || !retry) return;
     this.attempt++;
-    const delayMs = backoffDelay(this.attempt, retry);
+    const delayMs = status === THROTTLED_STATUS ? longestDelay(retry) : backoffDelay(this.attempt, retry);
     this.events.emit('reconnecting', { attempt: this.attempt, delayMs });
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => void this.open(), delayMs);
@@ -394,6 +409,12 @@ function deferred<T>(): Deferred<T> {
 
 function isTurnEnd(frame: AnyServerFrame): frame is TurnEndFrame {
   return (TURN_END_EVENTS as readonly string[]).includes(frame.type);
+}
+
+/** The status of a refused upgrade in the error Node's ws reports ("Unexpected server response: 401"). */
+function upgradeStatus(error: Error): number | undefined {
+  const status = /Unexpected server response: (\d{3})/.exec(error.message)?.[1];
+  return status === undefined ? undefined : Number(status);
 }
 
 function asError(value: unknown): Error {

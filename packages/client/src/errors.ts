@@ -5,7 +5,8 @@ import type { ErrorCode, ServerFrame } from '@xiaoyue/shared';
  * - `disconnected`: the socket dropped (or was not connected) before the answer came; the action
  *   may or may not have happened on the server.
  * - `timeout`: no answer within the time allowed.
- * - `closed`: the client stopped for good (`close()`, a 1008 refusal, or reconnecting gave up).
+ * - `closed`: the client stopped for good (`close()`, a refusal: 1008 or an HTTP 400/401/403 answer
+ *   to the upgrade, or reconnecting gave up).
  */
 export type ClientErrorCode = 'disconnected' | 'timeout' | 'closed';
 

@@ -112,9 +112,15 @@ export interface ChatTurn {
 }
 
 export interface CloseInfo {
+  /** 1006 when the upgrade was refused or the connection failed (browsers tell nothing more). */
   code: number;
   reason: string;
-  /** False after `close()`, a 1008 refusal, or when reconnecting is off or gave up. */
+  /**
+   * The HTTP status that refused the upgrade (400, 401, 403, 429, 503), when the WebSocket
+   * implementation tells it: Node's `ws` does, browsers do not.
+   */
+  status?: number;
+  /** False after `close()`, a 1008 or HTTP 400/401/403 refusal, or when reconnecting is off or gave up. */
   willReconnect: boolean;
 }
 

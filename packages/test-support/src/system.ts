@@ -34,6 +34,14 @@ export interface SystemOptions {
   readyTimeoutMs?: number;
 }
 
+/** Connect throttle settings (per learner and per address) that tests do not reach. */
+export const GENEROUS_CONNECT_LIMITS = {
+  USER_CONNECTS_PER_MINUTE: '100000',
+  USER_CONNECT_BURST: '10000',
+  ADDRESS_CONNECTS_PER_MINUTE: '1000000',
+  ADDRESS_CONNECT_BURST: '100000',
+} as const;
+
 /**
  * The three services as real processes, wired to one Redis and to the local cloud fakes (or the
  * offline providers): what the end-to-end tests, the chaos suite and the benchmark run against.
@@ -60,6 +68,8 @@ export async function startSystem({
     ALLOW_DEBUG_ACTIONS: 'true',
     RATE_LIMIT_PER_MINUTE: '6000',
     RATE_LIMIT_BURST: '100',
+    // Every test learner connects from 127.0.0.1, and reconnects often: no connect throttle unless asked.
+    ...GENEROUS_CONNECT_LIMITS,
     ...gatewayEnv,
   };
   const [gateway, agent, tts] = await Promise.all([

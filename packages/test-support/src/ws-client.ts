@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
 import { type Frame, FrameLog } from './frame-log.js';
 
@@ -61,4 +63,93 @@ export class TestClient {
   close(): void {
     this.socket.close();
   }
+}
+
+/** How a server answered a WebSocket upgrade: 101, or an HTTP refusal with its Retry-After and JSON body. */
+export interface UpgradeAnswer {
+  status: number;
+  retryAfter?: string;
+  body?: unknown;
+}
+
+/**
+ * Asks for a WebSocket upgrade and tells how the server answered, without keeping a socket: an
+ * accepted upgrade is closed at once. For tests of refusals that come before the upgrade.
+ */
+export function answerToUpgrade(
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<UpgradeAnswer> {
+  const socket = new WebSocket(url, options.protocols, { headers: options.headers });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      socket.terminate();
+      resolve({ status: 101 });
+    });
+    socket.once('unexpected-response', (request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        request.destroy();
+        const retryAfter = response.headers['retry-after'];
+        resolve({ status: response.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}), body: parseJson(text) });
+      });
+    });
+    socket.once('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Sends a WebSocket upgrade request by hand, for the failed upgrades no client library makes.
+ * `badKey`: a Sec-WebSocket-Key the WebSocket layer refuses (it answers 400 after the route
+ * admitted the request). `hangUp: 'midway'` drops the TCP connection halfway through the request,
+ * `'before-answer'` right after sending all of it. Resolves with the status of the answer, or
+ * undefined when it hung up (or the server closed without answering).
+ */
+export function rawUpgrade(
+  url: string,
+  options: { headers?: Record<string, string>; badKey?: boolean; hangUp?: 'midway' | 'before-answer' } = {},
+): Promise<number | undefined> {
+  const { hostname, port, pathname, search } = new URL(url);
+  const headers = {
+    host: `${hostname}:${port}`,
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-version': '13',
+    'sec-websocket-key': options.badKey ? 'not-a-key' : randomBytes(16).toString('base64'),
+    ...options.headers,
+  };
+  const request = `GET ${pathname}${search} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`;
+  return new Promise((resolve) => {
+    const socket = connectTcp(Number(port), hostname);
+    let answer = '';
+    socket.on('error', () => resolve(undefined));
+    socket.on('close', () => resolve(undefined));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      const statusLine = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+      if (!statusLine) return;
+      resolve(Number(statusLine[1]));
+      socket.destroy();
+    });
+    socket.once('connect', () => {
+      if (options.hangUp === 'midway')
+        return void socket.write(request.slice(0, request.length / 2), () => socket.destroy());
+      if (options.hangUp === 'before-answer') return void socket.write(request, () => socket.destroy());
+      socket.write(request);
+    });
+  });
 }

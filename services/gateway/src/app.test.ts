@@ -13,7 +13,15 @@ import {
   type ReplyData,
   redisKeys,
 } from '@xiaoyue/shared';
-import { startTestRedis, TestClient, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import {
+  answerToUpgrade,
+  GENEROUS_CONNECT_LIMITS,
+  rawUpgrade,
+  startTestRedis,
+  TestClient,
+  type TestRedis,
+  uniquePrefix,
+} from '@xiaoyue/test-support';
 import type { Queue } from 'bullmq';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +55,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
     ALLOW_DEBUG_ACTIONS: 'true',
     RATE_LIMIT_PER_MINUTE: '6000',
     RATE_LIMIT_BURST: '100',
+    ...GENEROUS_CONNECT_LIMITS,
     ...env,
   });
   const logger = createLogger('gateway-test', 'silent');
@@ -69,16 +78,24 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
     subscriber.disconnect();
   });
   const outbox = new Outbox(admin, redisKeys(prefix), { maxEvents: 100, ttlSeconds: 600 });
+  const url = (path: string) => `ws://127.0.0.1:${port}${path}`;
   return {
     prefix,
     gateway,
     queues,
     outbox,
+    /** The gateway's own Redis connection (to cut it). */
+    redis,
+    url,
     connect: async (path: string, options?: Parameters<typeof TestClient.connect>[1]) => {
-      const client = await TestClient.connect(`ws://127.0.0.1:${port}${path}`, options);
+      const client = await TestClient.connect(url(path), options);
       cleanups.push(() => client.close());
       return client;
     },
+    /** How the gateway answers an upgrade of `path` (101, or its HTTP refusal). */
+    answer: (path: string, options?: Parameters<typeof answerToUpgrade>[1]) => answerToUpgrade(url(path), options),
+    /** Socket slots the learner holds, live or not. */
+    slotsHeld: (userId: string) => admin.zcard(redisKeys(prefix).sockets(userId)),
   };
 }
 
@@ -285,46 +302,89 @@ describe('gateway', () => {
     expect((await (await connect('/ws/chat/a')).next('welcome')).data.mode).toBe('offline');
   });
 
-  it('closes bad user ids with 1008, and sockets with 1012 when draining', async () => {
-    const { connect, gateway } = await startGateway();
-    const bad = await connect('/ws/chat/no%20spaces');
-    expect((await bad.closed).code).toBe(1008);
+  it('answers a bad user id with 400 and, draining, upgrades with 503, over HTTP; closes open sockets with 1012', async () => {
+    const { connect, answer, gateway, url } = await startGateway();
+    expect(await answer('/ws/chat/no%20spaces')).toEqual({
+      status: 400,
+      body: { error: 'invalid_user_id', message: 'user_id must be 1-64 of A-Z a-z 0-9 _ -' },
+    });
+    expect((await gateway.app.inject('/metrics')).body).toMatch(
+      /^xiaoyue_upgrade_refusals_total\{[^}]*error="invalid_user_id"[^}]*\} 1$/m,
+    );
+    // A plain GET is not an upgrade: nothing to admit.
+    expect((await fetch(url('/ws/chat/ok').replace('ws:', 'http:'))).status).toBe(404);
     const good = await connect('/ws/chat/ok');
     await good.next('welcome');
     gateway.drain();
     expect((await good.closed).code).toBe(1012);
+    expect(await answer('/ws/chat/ok')).toMatchObject({
+      status: 503,
+      retryAfter: '5',
+      body: { error: 'draining', message: expect.any(String) },
+    });
   });
 
   describe('who may connect, and how much', () => {
     const secret = 'a-test-secret-that-is-long-enough-1234';
-    const token = (sub: string, expiresIn = '5m', key = secret) =>
+    const key = new TextEncoder().encode(secret);
+    const token = (sub: string, expiresIn: string | number = '5m', signWith = key) =>
       new SignJWT({})
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(sub)
         .setIssuedAt()
         .setExpirationTime(expiresIn)
-        .sign(new TextEncoder().encode(key));
+        .sign(signWith);
     const jwtEnv = { AUTH_MODE: 'jwt', JWT_SECRET: secret };
 
     it('refuses to start in jwt mode without a secret, naming the variable', () => {
       expect(() => loadGatewayEnv({ REDIS_URL: server.url })).toThrow(/JWT_SECRET: required when AUTH_MODE=jwt/);
     });
 
-    it('needs a valid token whose subject is the path user (1008 otherwise)', async () => {
-      const { connect } = await startGateway(undefined, jwtEnv);
-      const refusals = [
-        ['/ws/chat/ana', 'a token is required (?token= or Sec-WebSocket-Protocol: bearer, <token>)'],
-        ['/ws/chat/ana?token=garbage', 'the token is not valid'],
+    it('needs a valid, expiring token whose subject is the path user: 401 or 403 over HTTP otherwise', async () => {
+      const { connect, answer } = await startGateway(undefined, { ...jwtEnv, JWT_MAX_AGE_SECONDS: '3600' });
+      const now = Math.floor(Date.now() / 1000);
+      const refusals: [string, number, string, string][] = [
         [
-          `/ws/chat/ana?token=${await token('ana', '5m', 'another-secret-that-is-long-enough-99')}`,
+          '/ws/chat/ana',
+          401,
+          'token_required',
+          'a token is required (?token= or Sec-WebSocket-Protocol: bearer, <token>)',
+        ],
+        ['/ws/chat/ana?token=garbage', 401, 'token_invalid', 'the token is not valid'],
+        [
+          `/ws/chat/ana?token=${await token('ana', '5m', new TextEncoder().encode('another-secret-that-is-long-enough-99'))}`,
+          401,
+          'token_invalid',
           'the token is not valid',
         ],
-        [`/ws/chat/ana?token=${await token('bob')}`, 'the token is for another user'],
-        [`/ws/chat/ana?token=${await token('ana', '-1m')}`, 'the token has expired'],
-      ];
-      for (const [path, reason] of refusals) {
-        const client = await connect(path as string);
-        expect(await client.closed).toEqual({ code: 1008, reason });
+        [`/ws/chat/ana?token=${await token('ana', '-1m')}`, 401, 'token_expired', 'the token has expired'],
+        [
+          `/ws/chat/ana?token=${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').sign(key)}`,
+          401,
+          'token_invalid',
+          'the token has no expiry (exp)',
+        ],
+        // Longer than JWT_MAX_AGE_SECONDS: from its iat, or from now without one.
+        [
+          `/ws/chat/ana?token=${await token('ana', '2h')}`,
+          401,
+          'token_invalid',
+          expect.stringMatching(/longer than 3600 s/),
+        ],
+        [
+          `/ws/chat/ana?token=${await new SignJWT({})
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('ana')
+            .setExpirationTime(now + 7_200)
+            .sign(key)}`,
+          401,
+          'token_invalid',
+          expect.stringMatching(/longer than 3600 s/),
+        ],
+        [`/ws/chat/ana?token=${await token('bob')}`, 403, 'wrong_user', 'the token is for another user'],
+      ] as never;
+      for (const [path, status, error, message] of refusals) {
+        expect(await answer(path), path).toEqual({ status, body: { error, message } });
       }
       const viaQuery = await connect(`/ws/chat/ana?token=${await token('ana')}`);
       expect((await viaQuery.next('welcome')).data.user_id).toBe('ana');
@@ -333,13 +393,28 @@ describe('gateway', () => {
       expect(viaProtocol.socket.protocol).toBe('bearer');
     });
 
-    it('lets only allowed browser origins in', async () => {
-      const { connect } = await startGateway(undefined, {
+    it('closes a socket whose token expires with 4001, and frees its slot', async () => {
+      const { connect, slotsHeld } = await startGateway(undefined, { ...jwtEnv, HEARTBEAT_MS: '100' });
+      const client = await connect(`/ws/chat/brief?token=${await token('brief', '2s')}`);
+      await client.next('welcome');
+      const opened = Date.now();
+      expect(await client.closed).toEqual({
+        code: 4001,
+        reason: 'token expired; reconnect with a fresh token and last_seq',
+      });
+      // exp has a one-second resolution: up to 2 s, then at most one sweep.
+      expect(Date.now() - opened).toBeLessThan(2_500);
+      await expect.poll(() => slotsHeld('brief')).toBe(0);
+    });
+
+    it('lets only allowed browser origins in (403 over HTTP otherwise)', async () => {
+      const { connect, answer } = await startGateway(undefined, {
         ALLOWED_ORIGINS: 'https://xiaoyue.example, http://localhost:8000',
       });
-      expect((await (await connect('/ws/chat/o', { headers: { origin: 'https://evil.example' } })).closed).code).toBe(
-        1008,
-      );
+      expect(await answer('/ws/chat/o', { headers: { origin: 'https://evil.example' } })).toEqual({
+        status: 403,
+        body: { error: 'origin_not_allowed', message: 'origin not allowed' },
+      });
       await (await connect('/ws/chat/o', { headers: { origin: 'https://xiaoyue.example' } })).next('welcome');
       await (await connect('/ws/chat/o')).next('welcome'); // not a browser
     });
@@ -393,7 +468,33 @@ describe('gateway', () => {
       expect(tokens).toBeLessThan(1.1);
     });
 
-    it('accepts tokens signed with a key from a JWKS URL', async () => {
+    it('throttles connection attempts per learner and per address with 429 and Retry-After', async () => {
+      const { connect, answer } = await startGateway(undefined, {
+        ...jwtEnv,
+        USER_CONNECTS_PER_MINUTE: '1',
+        USER_CONNECT_BURST: '2',
+        ADDRESS_CONNECTS_PER_MINUTE: '60',
+        ADDRESS_CONNECT_BURST: '8',
+      });
+      // Attempts with bad tokens count for the address only: nobody can use up a learner's budget.
+      for (let i = 0; i < 3; i++) expect((await answer('/ws/chat/lin?token=forged')).status).toBe(401);
+      for (let i = 0; i < 2; i++) await (await connect(`/ws/chat/lin?token=${await token('lin')}`)).next('welcome');
+      expect(await answer(`/ws/chat/lin?token=${await token('lin')}`)).toEqual({
+        status: 429,
+        retryAfter: expect.stringMatching(/^(59|60)$/),
+        body: { error: 'too_many_connects', message: expect.stringMatching(/for this learner; try again in \d+ s/) },
+      });
+      await (await connect(`/ws/chat/mei?token=${await token('mei')}`)).next('welcome');
+      // The address has used its eight: 3 forged, 2 + 1 for lin, 1 for mei, and this one.
+      await (await connect(`/ws/chat/tao?token=${await token('tao')}`)).next('welcome');
+      expect(await answer(`/ws/chat/tao?token=${await token('tao')}`)).toEqual({
+        status: 429,
+        retryAfter: '1',
+        body: { error: 'too_many_connects', message: expect.stringMatching(/from this address/) },
+      });
+    });
+
+    it('accepts tokens signed with a key from a JWKS URL; a JWKS it cannot reach is a 503, not a bad token', async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256');
       const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
       const jwks = createServer((_req, res) =>
@@ -402,11 +503,12 @@ describe('gateway', () => {
       await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
       cleanups.push(() => new Promise((resolve) => jwks.close(resolve)));
       const { port } = jwks.address() as AddressInfo;
-      const { connect } = await startGateway(undefined, {
+      const jwksEnv = {
         AUTH_MODE: 'jwt',
         JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
         JWT_ISSUER: 'https://login.example',
-      });
+      };
+      const { connect, answer } = await startGateway(undefined, jwksEnv);
       const sign = (issuer: string) =>
         new SignJWT({})
           .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
@@ -415,12 +517,19 @@ describe('gateway', () => {
           .setExpirationTime('5m')
           .sign(privateKey);
       await (await connect(`/ws/chat/kim?token=${await sign('https://login.example')}`)).next('welcome');
-      expect((await (await connect(`/ws/chat/kim?token=${await sign('https://other.example')}`)).closed).code).toBe(
-        1008,
-      );
+      expect(await answer(`/ws/chat/kim?token=${await sign('https://other.example')}`)).toMatchObject({
+        status: 401,
+        body: { error: 'token_invalid' },
+      });
+      const unreachable = await startGateway(undefined, { ...jwksEnv, JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
+      expect(await unreachable.answer(`/ws/chat/kim?token=${await sign('https://login.example')}`)).toEqual({
+        status: 503,
+        retryAfter: '5',
+        body: { error: 'unavailable', message: 'tokens cannot be checked right now' },
+      });
     });
 
-    it('caps the open sockets of a learner across gateways', async () => {
+    it('caps the open sockets of a learner across gateways: 429 before the upgrade', async () => {
       const prefix = uniquePrefix('gw');
       const [a, b] = [
         await startGateway(prefix, { MAX_SOCKETS_PER_USER: '2' }),
@@ -429,18 +538,73 @@ describe('gateway', () => {
       const first = await a.connect('/ws/chat/many');
       await first.next('welcome');
       await (await b.connect('/ws/chat/many')).next('welcome');
-      const third = await b.connect('/ws/chat/many');
-      expect(await third.closed).toEqual({ code: 1008, reason: 'too many open connections (at most 2)' });
+      expect(await b.answer('/ws/chat/many')).toEqual({
+        status: 429,
+        retryAfter: '30',
+        body: { error: 'too_many_sockets', message: 'too many open connections (at most 2)' },
+      });
       first.close();
       await first.closed;
-      await expect
-        .poll(async () => {
-          const again = await a.connect('/ws/chat/many');
-          const frame = await again.next(() => true, 1_000).catch(() => undefined);
-          return frame?.type;
-        })
-        .toBe('welcome');
+      await expect.poll(() => a.slotsHeld('many')).toBe(1);
+      await (await a.connect('/ws/chat/many')).next('welcome');
     });
+
+    it('gives the last slot to one of many sockets racing for it; the others are refused and hold nothing', async () => {
+      const { connect, slotsHeld } = await startGateway(undefined, { MAX_SOCKETS_PER_USER: '1' });
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          const client = await connect('/ws/chat/racer').catch((error: Error) => error.message);
+          if (typeof client === 'string') return client;
+          const first = await client.next(() => true, 2_000).catch(() => undefined);
+          return first?.type ?? `closed ${(await client.closed).code}`;
+        }),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'welcome')).toHaveLength(1);
+      for (const outcome of outcomes.filter((o) => o !== 'welcome')) {
+        expect(outcome).toMatch(/^(Unexpected server response: 429|closed 1008)$/);
+      }
+      expect(await slotsHeld('racer')).toBe(1);
+    });
+
+    it('holds no slot for upgrades that failed or were dropped before the 101', async () => {
+      const { connect, url, slotsHeld } = await startGateway(undefined, { MAX_SOCKETS_PER_USER: '1' });
+      const statuses = await Promise.all([
+        ...Array.from({ length: 10 }, () => rawUpgrade(url('/ws/chat/flaky'), { badKey: true })),
+        ...Array.from({ length: 10 }, () => rawUpgrade(url('/ws/chat/flaky'), { hangUp: 'before-answer' })),
+        ...Array.from({ length: 10 }, () => rawUpgrade(url('/ws/chat/flaky'), { hangUp: 'midway' })),
+      ]);
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(400));
+      await expect.poll(() => slotsHeld('flaky')).toBe(0);
+      await (await connect('/ws/chat/flaky')).next('welcome');
+    });
+
+    it('answers 503 before the upgrade when Redis is unreachable', async () => {
+      const { answer, redis } = await startGateway();
+      redis.disconnect();
+      expect(await answer('/ws/chat/lost')).toEqual({
+        status: 503,
+        retryAfter: '5',
+        body: { error: 'unavailable', message: 'XiaoYue cannot reach her memory right now' },
+      });
+    });
+  });
+
+  it('terminates a socket that stops answering pings and frees its slot; one that answers stays', async () => {
+    const { connect, gateway, slotsHeld } = await startGateway(undefined, { HEARTBEAT_MS: '100' });
+    const alive = await connect('/ws/chat/awake');
+    const silent = await connect('/ws/chat/asleep');
+    await Promise.all([alive.next('welcome'), silent.next('welcome')]);
+    expect(await slotsHeld('asleep')).toBe(1);
+    // Not reading: pings go unanswered.
+    (silent.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const paused = Date.now();
+    await expect.poll(() => slotsHeld('asleep'), { interval: 20 }).toBe(0);
+    // Two pings missed, then terminated at the next sweep: 2-3 intervals.
+    expect(Date.now() - paused).toBeLessThan(600);
+    expect(gateway.socketCount()).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(alive.socket.readyState).toBe(alive.socket.OPEN);
+    expect(await slotsHeld('awake')).toBe(1);
   });
 
   it('closes a socket that does not read with 1013, and the learner resumes without losing anything', async () => {

@@ -16,11 +16,11 @@ import {
   redisKeys,
   registerQueueDepth,
   requestTurnCancel,
-  UserId,
 } from '@xiaoyue/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
-import { createAuthenticator, tokenFrom } from './auth.js';
+import { Admission, type Admitted, type Refusal, type UpgradeRequest } from './admission.js';
+import { createAuthenticator } from './auth.js';
 import { CloseCode } from './close-codes.js';
 import type { GatewayEnv } from './env.js';
 import { EventFeed } from './event-feed.js';
@@ -29,6 +29,7 @@ import { LearnerLimits, SOCKET_LEASE_MS } from './limits.js';
 import { createGatewayMetrics } from './metrics.js';
 import { startReplay } from './replay.js';
 import { type SessionDeps, SocketSession } from './socket-session.js';
+import { SocketSweep } from './socket-sweep.js';
 import { TurnStarter } from './turns.js';
 import { CLIENT_MODULE_PATH, CLIENT_SOURCE_MAP_PATH, loadWebPage } from './web-page.js';
 
@@ -72,7 +73,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
-  /** Open sockets, with the lease each holds on its learner's socket cap. */
+  /** Open sockets, with the lease each holds (or is claiming) on its learner's socket cap. */
   const sockets = new Map<WebSocket, { userId: string; socketId: string }>();
   let draining = false;
   const registry = deps.metrics ?? createMetricsRegistry('gateway');
@@ -81,6 +82,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // The connect throttle counts per client address: behind an Ingress, the one in X-Forwarded-For.
+    trustProxy: env.TRUST_PROXY_HOPS ? (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS : false,
     // Probes and upgrades would flood the log; sessions log what matters.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
@@ -119,7 +122,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', draining });
   });
 
-  const authenticate = createAuthenticator(env);
   const learnerLimits = new LearnerLimits(redis, keys, {
     perMinute: env.RATE_LIMIT_PER_MINUTE,
     burst: env.RATE_LIMIT_BURST,
@@ -130,7 +132,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     SOCKET_LEASE_MS / 3,
   );
   leaseRenewal.unref();
-  app.addHook('onClose', async () => clearInterval(leaseRenewal));
+  const sweep = new SocketSweep(env.HEARTBEAT_MS);
+  app.addHook('onClose', async () => {
+    clearInterval(leaseRenewal);
+    sweep.stop();
+  });
+  const admission = new Admission({
+    env,
+    authenticate: createAuthenticator(env),
+    limits: learnerLimits,
+    isDraining: () => draining,
+    logger,
+  });
 
   const agentMode = async () => AgentMode.safeParse(await redis.get(keys.agentMode())).data ?? null;
   const sessionDeps: SessionDeps = {
@@ -156,18 +169,48 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     interruptTurn: (userId, turnId) => requestTurnCancel(redis, keys, userId, turnId),
   };
 
-  /** Serves one accepted socket. Kept apart from the route so its closures do not hold the HTTP request. */
-  function serve(socket: WebSocket, userId: string, socketId: string, options: ConnectOptions): void {
+  /**
+   * Serves one upgraded socket. Its slot is claimed only now that it is a socket (so that an upgrade
+   * that failed or was dropped holds nothing); its frames wait for the claim. Kept apart from the
+   * route so that its closures do not hold the HTTP request.
+   */
+  function serve(socket: WebSocket, admitted: Admitted, options: ConnectOptions): void {
+    const { userId } = admitted;
+    const socketId = randomUUID();
     const session = new SocketSession(userId, socket, sessionDeps, options.stream);
     sockets.set(socket, { userId, socketId });
-    // Listen before the async open so that no early frame is lost; the session queues them.
-    socket.on('message', (data, isBinary) => session.handleMessage(data as Buffer, isBinary));
+    sweep.watch(socket, admitted.tokenExpiresAt);
+    const claimed = claimSlot(socket, userId, socketId);
+    // Listen before the claim and the async open so that no early frame is lost.
+    socket.on('message', (data, isBinary) => {
+      void claimed.then((ok) => ok && session.handleMessage(data as Buffer, isBinary));
+    });
     socket.on('close', () => {
       sockets.delete(socket);
+      sweep.forget(socket);
       session.close();
-      void learnerLimits.releaseSocket(userId, socketId).catch(() => {});
+      // After the claim settles: a socket that closed while claiming still frees what it got.
+      void claimed.then((ok) => (ok ? learnerLimits.releaseSocket(userId, socketId) : undefined)).catch(() => {});
     });
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+    void claimed.then((ok) => {
+      if (ok) openSession(socket, session, userId, options);
+    });
+  }
+
+  /** Claims the socket's slot; on losing the race for the last one (1008) or without Redis (1013), closes it. */
+  async function claimSlot(socket: WebSocket, userId: string, socketId: string): Promise<boolean> {
+    try {
+      if (await learnerLimits.claimSocket(userId, socketId)) return true;
+      socket.close(CloseCode.policy, `too many open connections (at most ${env.MAX_SOCKETS_PER_USER})`);
+    } catch (error) {
+      logger.warn({ err: (error as Error).message, userId }, 'cannot claim a socket slot');
+      socket.close(CloseCode.tryAgainLater, 'temporarily unavailable');
+    }
+    return false;
+  }
+
+  function openSession(socket: WebSocket, session: SocketSession, userId: string, options: ConnectOptions): void {
     if (options.lastSeq === 'invalid') {
       socket.send(
         JSON.stringify(
@@ -182,57 +225,29 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   }
 
-  // One wildcard route, so that every malformed user id gets the protocol's 1008, not a 404.
-  // Who may connect is decided before the upgrade (preValidation); a refusal is then a 1008 close.
+  // One wildcard route, so that every malformed user id gets the protocol's 400, not a 404. Who may
+  // connect is decided before the upgrade (preValidation): a refusal is an HTTP answer, never a
+  // socket that is opened and then closed.
   app.get(
     '/ws/chat/*',
     {
       websocket: true,
-      preValidation: async (request) => {
-        const admission = await admit(
-          request.params as Record<string, string>,
-          request.query as Record<string, unknown>,
-          request.headers,
-        );
-        (request as { admission?: Admission }).admission = admission;
+      preValidation: async (request, reply) => {
+        if (!request.ws) return; // a plain GET: the route answers 404
+        const result = await admission.admit(request as UpgradeRequest);
+        if ('refusal' in result) {
+          metrics.upgradeRefusals.inc({ error: result.refusal.error });
+          return refuseUpgrade(reply, result.refusal);
+        }
+        (request as { admitted?: Admitted }).admitted = result;
       },
     },
     (socket, request) => {
-      const admission = (request as { admission?: Admission }).admission;
-      if (!admission || 'refuse' in admission) {
-        socket.close(admission?.refuse.code ?? CloseCode.policy, admission?.refuse.reason ?? 'refused');
-        return;
-      }
-      serve(socket, admission.userId, admission.socketId, connectOptions(request.query as Record<string, unknown>));
+      const admitted = (request as { admitted?: Admitted }).admitted;
+      if (!admitted) return void socket.close(CloseCode.policy, 'refused');
+      serve(socket, admitted, connectOptions(request.query as Record<string, unknown>));
     },
   );
-
-  type Admission = { userId: string; socketId: string } | { refuse: { code: number; reason: string } };
-
-  async function admit(
-    params: Record<string, string>,
-    query: Record<string, unknown>,
-    headers: Record<string, string | string[] | undefined>,
-  ): Promise<Admission> {
-    if (draining) return { refuse: { code: CloseCode.restarting, reason: 'gateway restarting' } };
-    const userId = UserId.safeParse(decodeURIComponentSafe((params['*'] ?? '').replace(/\/$/, '')));
-    if (!userId.success)
-      return { refuse: { code: CloseCode.policy, reason: 'user_id must be 1-64 of A-Z a-z 0-9 _ -' } };
-    const origin = typeof headers.origin === 'string' ? headers.origin : undefined;
-    if (origin && env.ALLOWED_ORIGINS && !env.ALLOWED_ORIGINS.includes(origin)) {
-      return { refuse: { code: CloseCode.policy, reason: 'origin not allowed' } };
-    }
-    const protocol = headers['sec-websocket-protocol'];
-    const auth = await authenticate(userId.data, tokenFrom(query, typeof protocol === 'string' ? protocol : undefined));
-    if (!auth.ok) return { refuse: { code: CloseCode.policy, reason: auth.reason } };
-    const socketId = randomUUID();
-    if (!(await learnerLimits.claimSocket(auth.userId, socketId))) {
-      return {
-        refuse: { code: CloseCode.policy, reason: `too many open connections (at most ${env.MAX_SOCKETS_PER_USER})` },
-      };
-    }
-    return { userId: auth.userId, socketId };
-  }
 
   return {
     app,
@@ -266,10 +281,8 @@ function parseLastSeq(value: unknown): number | undefined | 'invalid' {
   return Number(value);
 }
 
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+/** Answers an upgrade over HTTP: `{error, message}`, with Retry-After when a retry can succeed. */
+function refuseUpgrade(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  if (refusal.retryAfterSeconds) reply.header('retry-after', String(refusal.retryAfterSeconds));
+  return reply.code(refusal.status).send({ error: refusal.error, message: refusal.message });
 }

@@ -40,6 +40,20 @@ export const gatewayEnvSchema = commonEnv.extend({
   MAX_CONSECUTIVE_REFUSALS: envKit.int(1, 1_000_000).default(50),
   /** Open sockets per learner, across all gateways. */
   MAX_SOCKETS_PER_USER: envKit.int(1, 1_000).default(5),
+  /** Every socket is pinged this often; one that misses two pongs is terminated and its slot freed. */
+  HEARTBEAT_MS: envKit.int(100, 600_000).default(30_000),
+  /** Longest token lifetime accepted (exp − iat, or exp − now without iat); tokens without exp are refused. */
+  JWT_MAX_AGE_SECONDS: envKit.int(60, 31 * 24 * 3600).default(24 * 3600),
+  /**
+   * Connection attempts per minute and burst, counted in this gateway's memory: per learner (once
+   * the token is checked, so nobody else can use up a learner's budget) and per client address.
+   */
+  USER_CONNECTS_PER_MINUTE: envKit.int(1, 100_000).default(30),
+  USER_CONNECT_BURST: envKit.int(1, 10_000).default(10),
+  ADDRESS_CONNECTS_PER_MINUTE: envKit.int(1, 1_000_000).default(600),
+  ADDRESS_CONNECT_BURST: envKit.int(1, 100_000).default(200),
+  /** Proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0: none). */
+  TRUST_PROXY_HOPS: envKit.int(0, 10).default(0),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 

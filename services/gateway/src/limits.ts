@@ -67,6 +67,16 @@ export class LearnerLimits {
     return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs };
   }
 
+  /**
+   * Whether the learner has a socket slot free now: checked before the upgrade, so a full learner is
+   * answered 429 without one. Only `claimSocket`, once the socket is open, takes the slot.
+   */
+  async hasFreeSocket(userId: string): Promise<boolean> {
+    const live = await this.redis.zcount(this.keys.sockets(userId), `(${Date.now()}`, '+inf');
+    return live < this.options.maxSockets;
+  }
+
+  /** Takes a slot for an open socket, atomically: false when another socket took the last one first. */
   async claimSocket(userId: string, socketId: string): Promise<boolean> {
     const now = Date.now();
     return (

@@ -32,6 +32,12 @@ export function createGatewayMetrics(registry: Registry, socketCount: () => numb
       labelNames: ['type', 'correct'],
       registers: [registry],
     }),
+    upgradeRefusals: new Counter({
+      name: 'xiaoyue_upgrade_refusals_total',
+      help: 'WebSocket upgrades answered over HTTP instead (bad user id, token, origin; throttled; draining; no Redis), by error',
+      labelNames: ['error'],
+      registers: [registry],
+    }),
     clientErrors: new Counter({
       name: 'xiaoyue_client_errors_total',
       help: 'Error frames sent to clients, by code',
