@@ -265,7 +265,7 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     /** The value of one sample, e.g. value(text, 'xiaoyue_turn_done_seconds_count', 'mode="seed"'). */
     const value = (text: string, name: string, label = '') =>
       Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const gateway = await scrape(env.system.probes.gateway);
+    const gateway = await scrape(env.system.probes.gatewayMetrics);
     expect(value(gateway, 'xiaoyue_turn_done_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(8);
     expect(value(gateway, 'xiaoyue_turn_first_audio_seconds_count', 'mode="seed"')).toBeGreaterThanOrEqual(5);
     expect(value(gateway, 'xiaoyue_client_errors_total', 'code="busy"')).toBeGreaterThanOrEqual(1);

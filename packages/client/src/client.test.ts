@@ -566,7 +566,8 @@ async function startJwtGateway(secret: string, env: Record<string, string> = {})
   extraGateways.push(
     await startService(
       'gateway',
-      { ...system.gatewayEnv, PORT: String(port), AUTH_MODE: 'jwt', JWT_SECRET: secret, ...env },
+      // No METRICS_PORT: the system's gateway has that one.
+      { ...system.gatewayEnv, PORT: String(port), METRICS_PORT: '', AUTH_MODE: 'jwt', JWT_SECRET: secret, ...env },
       { label: 'jwt-gateway' },
     ),
   );

@@ -8,7 +8,8 @@ export interface RunningSystem {
   /** `ws://127.0.0.1:<port>`: learners connect to `${baseUrl}/ws/chat/<user_id>`. */
   baseUrl: string;
   /** Base URLs of the probe endpoints: gateway, agent worker, TTS worker. */
-  probes: { gateway: string; agent: string; tts: string };
+  /** `gatewayMetrics`: the gateway's METRICS_PORT (`/metrics`, `/healthz`, `/readyz`). */
+  probes: { gateway: string; gatewayMetrics: string; agent: string; tts: string };
   gateway: ServiceProcess;
   /** What the gateway was started with: `startService('gateway', gatewayEnv)` starts another like it (same port). */
   gatewayEnv: Record<string, string>;
@@ -57,12 +58,15 @@ export async function startSystem({
   prefix = uniquePrefix('e2e'),
   readyTimeoutMs,
 }: SystemOptions): Promise<RunningSystem> {
-  const [port, agentHealthPort, ttsHealthPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [port, metricsPort, agentHealthPort, ttsHealthPort] = await Promise.all(
+    Array.from({ length: 4 }, () => freePort()),
+  );
   const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
   const options = { readyTimeoutMs };
   const gatewayProcessEnv = {
     ...common,
     PORT: String(port),
+    METRICS_PORT: String(metricsPort),
     HOST: '127.0.0.1',
     AUTH_MODE: 'dev',
     ALLOW_DEBUG_ACTIONS: 'true',
@@ -105,6 +109,7 @@ export async function startSystem({
     baseUrl: `ws://127.0.0.1:${port}`,
     probes: {
       gateway: `http://127.0.0.1:${port}`,
+      gatewayMetrics: `http://127.0.0.1:${metricsPort}`,
       agent: `http://127.0.0.1:${agentHealthPort}`,
       tts: `http://127.0.0.1:${ttsHealthPort}`,
     },

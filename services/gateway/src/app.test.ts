@@ -209,7 +209,7 @@ describe('gateway', () => {
     const next = await client.next((f) => f.type === 'typing' || f.type === 'error');
     expect(next).toMatchObject({ type: 'typing', request_id: 'c' });
     expect(next.data.turn_id).not.toBe(turnId);
-    const metrics = (await gateway.app.inject('/metrics')).body;
+    const metrics = await gateway.metrics.metrics();
     expect(metrics).toMatch(/xiaoyue_turn_first_audio_seconds_count\{[^}]*mode="stream"[^}]*\} 1/);
     expect(metrics).toMatch(/xiaoyue_turn_done_seconds_count\{[^}]*mode="stream"[^}]*\} 1/);
   });
@@ -308,7 +308,7 @@ describe('gateway', () => {
       status: 400,
       body: { error: 'invalid_user_id', message: 'user_id must be 1-64 of A-Z a-z 0-9 _ -' },
     });
-    expect((await gateway.app.inject('/metrics')).body).toMatch(
+    expect(await gateway.metrics.metrics()).toMatch(
       /^xiaoyue_upgrade_refusals_total\{[^}]*error="invalid_user_id"[^}]*\} 1$/m,
     );
     // A plain GET is not an upgrade: nothing to admit.
@@ -322,6 +322,19 @@ describe('gateway', () => {
       retryAfter: '5',
       body: { error: 'draining', message: expect.any(String) },
     });
+  });
+
+  it('serves /metrics on the chat port only for the METRICS_TOKEN bearer, and not at all without one', async () => {
+    const metricsToken = 'k7Qp2vXr9LmT4sWy8ZbN3cHd6FgJ1aEu';
+    const { gateway } = await startGateway(undefined, { METRICS_TOKEN: metricsToken });
+    expect((await gateway.app.inject('/metrics')).statusCode).toBe(401);
+    const wrong = await gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${'x'.repeat(32)}` } });
+    expect(wrong.statusCode).toBe(401);
+    const scrape = await gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${metricsToken}` } });
+    expect(scrape.statusCode).toBe(200);
+    expect(scrape.body).toMatch(/^xiaoyue_gateway_sockets\b/m);
+    const { gateway: closed } = await startGateway();
+    expect((await closed.app.inject('/metrics')).statusCode).toBe(404);
   });
 
   describe('who may connect, and how much', () => {
@@ -338,6 +351,18 @@ describe('gateway', () => {
 
     it('refuses to start in jwt mode without a secret, naming the variable', () => {
       expect(() => loadGatewayEnv({ REDIS_URL: server.url })).toThrow(/JWT_SECRET: required when AUTH_MODE=jwt/);
+    });
+
+    it('refuses placeholder and guessable secrets at start, saying how to make one', () => {
+      for (const weak of ['a'.repeat(32), 'replace-me-with-at-least-32-random-characters', '12345678'.repeat(4)]) {
+        expect(() => loadGatewayEnv({ REDIS_URL: server.url, ...jwtEnv, JWT_SECRET: weak })).toThrow(
+          /JWT_SECRET: a placeholder or guessable value; make one with `openssl rand -base64 48`/,
+        );
+      }
+      expect(() => loadGatewayEnv({ REDIS_URL: server.url, AUTH_MODE: 'dev', METRICS_TOKEN: 'x'.repeat(40) })).toThrow(
+        /METRICS_TOKEN: a placeholder/,
+      );
+      expect(loadGatewayEnv({ REDIS_URL: server.url, ...jwtEnv }).JWT_SECRET).toBe(secret);
     });
 
     it('needs a valid, expiring token whose subject is the path user: 401 or 403 over HTTP otherwise', async () => {

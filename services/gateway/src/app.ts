@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import {
@@ -51,6 +51,10 @@ export interface Gateway {
   /** Fails readiness and closes every socket with 1012 so clients reconnect elsewhere. */
   drain(): void;
   socketCount(): number;
+  /** Not draining, Redis reachable: what `/readyz` answers. */
+  isReady(): boolean;
+  /** The gateway's metrics (served on METRICS_PORT by main.ts, or on the chat port with METRICS_TOKEN). */
+  metrics: Registry;
 }
 
 /** How long a translation may wait for the LLM's judgement before the rules grade it. */
@@ -115,10 +119,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // On the chat port only for whoever holds METRICS_TOKEN (a scrape costs Redis reads); else on
+  // METRICS_PORT (main.ts), or not at all.
+  const { METRICS_TOKEN } = env;
+  if (METRICS_TOKEN) {
+    app.get('/metrics', async (request, reply) => {
+      if (!bearerMatches(request.headers.authorization, METRICS_TOKEN)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+      }
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+  }
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const isReady = () => !draining && redis.status === 'ready' && subscriber.status === 'ready';
   app.get('/readyz', async (_request, reply) => {
-    const ready = !draining && redis.status === 'ready' && subscriber.status === 'ready';
+    const ready = isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', draining });
   });
 
@@ -257,7 +272,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         socket.close(CloseCode.restarting, 'gateway restarting; reconnect with last_seq');
     },
     socketCount: () => sockets.size,
+    isReady,
+    metrics: registry,
   };
+}
+
+/** Whether an Authorization header carries this bearer token (compared in constant time). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 interface ConnectOptions {

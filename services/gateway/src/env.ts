@@ -54,6 +54,10 @@ export const gatewayEnvSchema = commonEnv.extend({
   ADDRESS_CONNECT_BURST: envKit.int(1, 100_000).default(200),
   /** Proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0: none). */
   TRUST_PROXY_HOPS: envKit.int(0, 10).default(0),
+  /** `/metrics` (with `/healthz`, `/readyz`) on its own port, bound to HOST; unset: none. */
+  METRICS_PORT: envKit.int(0, 65_535).optional(),
+  /** Or `/metrics` on the chat port, for `Authorization: Bearer <METRICS_TOKEN>` only (at least 32 characters). */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
@@ -64,5 +68,23 @@ export function loadGatewayEnv(source: NodeJS.ProcessEnv = process.env): Gateway
       'Invalid environment configuration:\n  JWT_SECRET: required when AUTH_MODE=jwt (or set JWT_JWKS_URL; AUTH_MODE=dev allows anonymous learners for local runs)',
     );
   }
+  const weak = (['JWT_SECRET', 'METRICS_TOKEN'] as const).filter((name) => isGuessable(env[name]));
+  if (weak.length > 0) {
+    throw new EnvError(
+      `Invalid environment configuration:\n${weak.map((name) => `  ${name}: a placeholder or guessable value; make one with \`openssl rand -base64 48\``).join('\n')}`,
+    );
+  }
   return env;
+}
+
+/** Placeholders copied from examples, and strings with too little variety to be a secret. */
+const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|placeholder|example|your[-_ ]/i;
+
+/**
+ * Whether a secret is guessable: a known placeholder, or fewer than 10 distinct characters (32
+ * random hex digits have about 15, base64 about 25; `aaaa…` or `12345678` repeated have a handful).
+ */
+export function isGuessable(secret: string | undefined): boolean {
+  if (secret === undefined) return false;
+  return PLACEHOLDER.test(secret) || new Set(secret).size < 10;
 }

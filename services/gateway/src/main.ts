@@ -9,6 +9,7 @@ import {
   exitOnStartupError,
   queueCatalog,
   shutdownOnSignals,
+  startHealthServer,
 } from '@xiaoyue/shared';
 import { buildGateway } from './app.js';
 import { loadGatewayEnv } from './env.js';
@@ -37,11 +38,25 @@ async function main(): Promise<void> {
   }
   const gateway = await buildGateway({ env, logger, redis, subscriber, queues });
   await gateway.app.listen({ port: env.PORT, host: env.HOST });
-  logger.info({ redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX }, 'gateway ready');
+  // Prometheus scrapes its own port, which need not be reachable from where learners are.
+  const metricsServer =
+    env.METRICS_PORT === undefined
+      ? undefined
+      : await startHealthServer({
+          port: env.METRICS_PORT,
+          host: env.HOST,
+          isReady: gateway.isReady,
+          metrics: gateway.metrics,
+        });
+  logger.info(
+    { redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX, metricsPort: metricsServer?.port },
+    'gateway ready',
+  );
 
   shutdownOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, [
     { name: 'fail readiness; close sockets with 1012 so clients resume elsewhere', run: () => gateway.drain() },
     { name: 'stop intake', run: () => gateway.app.close() },
+    { name: 'close the metrics server', run: () => metricsServer?.close() },
     {
       name: 'close queue producers',
       run: () => Promise.all(Object.values(queues).map((q) => q.close())).then(() => {}),
