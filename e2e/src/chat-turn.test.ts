@@ -158,6 +158,21 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     expect(state.status).toBe('success');
   });
 
+  it('closes a socket that sends invalid UTF-8 with 1007, and logs it as the client\u2019s fault, not an error', async () => {
+    const client = await connect();
+    await client.next('welcome');
+    // A text frame whose bytes are not UTF-8: the WebSocket layer refuses it before our code sees it.
+    const tcp = (client.socket as unknown as { _socket: { write(bytes: Buffer): void } })._socket;
+    tcp.write(Buffer.from([0x81, 0x83, 1, 2, 3, 4, 0xff ^ 1, 0xfe ^ 2, 0xfd ^ 3])); // masked, as clients must
+    expect((await client.closed).code).toBe(1007);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const errors = env.system.gateway
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"level":50'));
+    expect(errors).toEqual([]);
+  });
+
   it('answers busy to a second message while the first is in flight', async () => {
     const client = await connect();
     await client.next('welcome');

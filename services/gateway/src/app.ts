@@ -93,6 +93,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   await app.register(websocket, {
+    // A client that breaks the WebSocket protocol (invalid UTF-8, a bad opcode, a frame over 1 MiB)
+    // is closed by `ws` with the code that says so; that is the client's fault, not an error here.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('WS_ERR_')) request.log.debug({ code, message: error.message }, 'client broke the protocol');
+      else request.log.error(error);
+      socket.terminate();
+    },
     options: {
       maxPayload: HARD_MAX_PAYLOAD_BYTES,
       // Browsers cannot set headers: a token may come as `Sec-WebSocket-Protocol: bearer, <token>`.
