@@ -80,6 +80,8 @@ describe('a mistake comes back as a quiz (offline tutor)', () => {
     const review = (await client.request({ action: 'review' }, 'review')).data;
     expect(review.due).toBe(1);
     expect(review.quiz_list).toHaveLength(1);
+    // Asked again before it is answered: the same quiz, not a new one.
+    expect((await client.request({ action: 'review' }, 'review')).data.quiz_list).toEqual(review.quiz_list);
     const [item] = review.quiz_list;
     // Typed with a full-width comma and a space: still right.
     const result = await client.request({ action: 'answer', quiz_id: item.id, answer: ' 我很好。' }, 'quiz_result');

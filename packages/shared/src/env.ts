@@ -48,6 +48,8 @@ export const commonEnv = z.object({
   /** Her sulk fades by one level after this many minutes without a change (0: never). */
   SULK_DECAY_MINUTES: int(0, 7 * 24 * 60).default(30),
   OUTBOX_MAX_EVENTS: int(10, 100_000).default(200),
+  /** A learner's outbox stream keeps its newest events within this many bytes too (audio is tens of KB an event). */
+  OUTBOX_MAX_BYTES: int(65_536, 512 * 1_048_576).default(2 * 1_048_576),
   OUTBOX_TTL_SECONDS: int(60, 7 * 24 * 3600).default(24 * 3600),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(15_000),
 });

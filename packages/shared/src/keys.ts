@@ -1,6 +1,7 @@
 /**
  * Every Redis key of XiaoYue, in one place. Per-user keys share a `{u:<id>}` hash tag so that one
- * Lua script may touch several of them on Redis Cluster too.
+ * Lua script may touch several of them on Redis Cluster too. Every per-user key has a TTL or a
+ * bound on its size (docs/architecture.md, "Learner data").
  */
 export function redisKeys(prefix: string) {
   const user = (userId: string) => `${prefix}:{u:${userId}}`;
@@ -9,11 +10,16 @@ export function redisKeys(prefix: string) {
     history: (userId: string) => `${user(userId)}:history`,
     persona: (userId: string) => `${user(userId)}:persona`,
     activeTurn: (userId: string) => `${user(userId)}:active-turn`,
+    /** A turn's reply before speech, for the deadline watchdog; deleted with the turn's end. */
     pendingReply: (userId: string, turnId: string) => `${user(userId)}:pending-reply:${turnId}`,
     outboxMeta: (userId: string) => `${user(userId)}:outbox-meta`,
     outboxStream: (userId: string) => `${user(userId)}:outbox`,
-    outboxDedupe: (userId: string, idempotencyKey: string) => `${user(userId)}:outbox-dedupe:${idempotencyKey}`,
-    /** Orders a streamed turn's events (sentence audio, then the end) whatever order workers finish in. */
+    /** Idempotency keys of the outbox's recent events by seq (sorted set, trimmed with the stream). */
+    outboxDedupe: (userId: string) => `${user(userId)}:outbox-dedupe`,
+    /**
+     * Orders a streamed turn's events (sentence audio, then the end) whatever order workers finish
+     * in; deleted with the turn's end.
+     */
     turnGate: (userId: string, gate: string) => `${user(userId)}:turn-gate:${gate}`,
     /** Set when the learner interrupted the turn; checked by an agent that has not started it yet. */
     turnCancel: (userId: string, turnId: string) => `${user(userId)}:turn-cancel:${turnId}`,
@@ -34,10 +40,18 @@ export function redisKeys(prefix: string) {
     cardsByMistakes: (userId: string) => `${user(userId)}:cards-mistakes`,
     /** Ids of cards graduated to spaced review (set). */
     cardsLearned: (userId: string) => `${user(userId)}:cards-learned`,
-    /** Distinct Chinese words she has used with the learner (set). */
+    /** Review card ids scored by when the card was made (epoch ms): which to drop when over the cap. */
+    cardsCreated: (userId: string) => `${user(userId)}:cards-created`,
+    /** Distinct Chinese words she has used with the learner, the first ones up to a cap (set). */
     words: (userId: string) => `${user(userId)}:words`,
-    /** One quiz's answer key and whether it was answered (expires with the conversation). */
+    /** Distinct words met beyond the `words` cap, counted approximately (HyperLogLog). */
+    wordsBeyondCap: (userId: string) => `${user(userId)}:words-beyond-cap`,
+    /** One quiz's answer key and whether it was answered (expires; answered ones soon). */
     quiz: (userId: string, quizId: string) => `${user(userId)}:quiz:${quizId}`,
+    /** The learner's quiz ids scored by when they were asked (epoch ms): only the newest are kept. */
+    quizzes: (userId: string) => `${user(userId)}:quizzes`,
+    /** The quiz ids of the learner's open review, space-separated: asked again until answered. */
+    openReview: (userId: string) => `${user(userId)}:open-review`,
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,
@@ -46,3 +60,20 @@ export function redisKeys(prefix: string) {
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/**
+ * The learner's progress keys: no TTL (kept across `reset`, deleted only by `clear_progress`), each
+ * bounded in size instead. Every other per-user key expires.
+ */
+export function progressKeys(keys: RedisKeys, userId: string): string[] {
+  return [
+    keys.learner(userId),
+    keys.cards(userId),
+    keys.cardsDue(userId),
+    keys.cardsByMistakes(userId),
+    keys.cardsLearned(userId),
+    keys.cardsCreated(userId),
+    keys.words(userId),
+    keys.wordsBeyondCap(userId),
+  ];
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyData } from './events.js';
 import { redisKeys } from './keys.js';
 import { envelopeOf, Outbox, seqOf } from './outbox.js';
+import { endTurn } from './turn-end.js';
 
 let server: TestRedis;
 let redis: Redis;
@@ -148,5 +149,117 @@ describe('Outbox', () => {
       seq: 0,
     });
     expect((await outbox.head('u')).seq).toBe(2);
+  });
+});
+
+describe('Outbox footprint', () => {
+  /** Seqs of the events still in the stream. */
+  async function streamSeqs(keys: ReturnType<typeof redisKeys>, userId: string): Promise<number[]> {
+    return (await redis.xrange(keys.outboxStream(userId), '-', '+')).map(([id]) => Number(id.split('-')[0]));
+  }
+
+  it('keeps the key of every event in the stream and of the last `dedupeKeep` events, and no others', async () => {
+    const keys = redisKeys(uniquePrefix('outbox'));
+    const outbox = new Outbox(redis, keys, { maxEvents: 10, ttlSeconds: 60, dedupeKeep: 150 });
+    for (let i = 1; i <= 600; i++) await outbox.append('u', sentence(i));
+    const inStream = await streamSeqs(keys, 'u');
+    const first = Math.min(...inStream);
+    const floor = Math.min(first, 600 - 150 + 1);
+    // A retried event is a duplicate while it is kept, whether or not its event is still in the stream.
+    for (const seq of [floor, ...inStream, 600]) {
+      expect(await outbox.append('u', sentence(seq)), `event ${seq}`).toEqual({ seq, duplicate: true });
+    }
+    expect(await outbox.has('u', 'reply_text', { turn_id: 'turn', index: floor - 1 })).toBe(false);
+    expect(await redis.zcard(keys.outboxDedupe('u'))).toBe(600 - floor + 1);
+    expect((await outbox.head('u')).seq).toBe(600);
+  });
+
+  it('keeps the stream within its byte budget too, the newest event whatever its size', async () => {
+    const keys = redisKeys(uniquePrefix('outbox'));
+    const outbox = new Outbox(redis, keys, { maxEvents: 100, maxBytes: 10_000, ttlSeconds: 60 });
+    const long = (index: number, chars: number) => ({
+      type: 'reply_text' as const,
+      data: { turn_id: 'turn', index, chinese: '好'.repeat(chars), pinyin: '' },
+    });
+    const streamBytes = async () =>
+      (await redis.xrange(keys.outboxStream('u'), '-', '+')).reduce((n, [, f]) => n + Buffer.byteLength(f[1] ?? ''), 0);
+    for (let i = 1; i <= 50; i++) await outbox.append('u', long(i, 300));
+    expect(await streamBytes()).toBeLessThanOrEqual(10_000);
+    expect(Number(await redis.hget(keys.outboxMeta('u'), 'bytes'))).toBe(await streamBytes());
+    // The newest nine (of about 1 KB each) fit: the older ones went, and resuming before them resyncs.
+    expect(await streamSeqs(keys, 'u')).toEqual([42, 43, 44, 45, 46, 47, 48, 49, 50]);
+    expect((await outbox.readAfter('u', 40)).kind).toBe('resync');
+    await outbox.append('u', long(51, 5_000));
+    expect(await streamSeqs(keys, 'u')).toEqual([51]);
+    // An outbox kept before its bytes were counted is counted at its next event.
+    await redis.hdel(keys.outboxMeta('u'), 'bytes');
+    await outbox.append('u', long(52, 10));
+    expect(Number(await redis.hget(keys.outboxMeta('u'), 'bytes'))).toBe(await streamBytes());
+  });
+
+  it('keeps its keys bounded: per-learner keys of the outbox are its meta, stream and one set, all with the TTL', async () => {
+    const keys = redisKeys(uniquePrefix('outbox'));
+    const outbox = new Outbox(redis, keys, { maxEvents: 10, ttlSeconds: 60, dedupeKeep: 50 });
+    for (let i = 0; i < 300; i++) {
+      await outbox.append('u', sentence(0, `t${i}`));
+      await outbox.append('u', { type: 'reply', data: replyData(`t${i}`) });
+    }
+    const userKeys = await redis.keys(`${keys.prefix}:{u:u}:*`);
+    expect(userKeys.sort()).toEqual([keys.outboxStream('u'), keys.outboxDedupe('u'), keys.outboxMeta('u')].sort());
+    for (const key of userKeys) expect(await redis.ttl(key), key).toBeGreaterThan(0);
+    expect(await redis.zcard(keys.outboxDedupe('u'))).toBeLessThanOrEqual(
+      Math.max(50, (await streamSeqs(keys, 'u')).length),
+    );
+  });
+
+  it('forgets the keys of an expired outbox with it (a new epoch)', async () => {
+    const { keys, outbox } = makeOutbox();
+    await outbox.append('u', { type: 'reply', data: replyData('turn') });
+    await redis.del(keys.outboxMeta('u')); // expired
+    expect(await outbox.append('u', sentence(0))).toEqual({ seq: 1, duplicate: false });
+    expect(await outbox.has('u', 'reply', { turn_id: 'turn' })).toBe(false);
+  });
+
+  it('ends a turn once when the deadline watchdog and the TTS worker race, even many events later', async () => {
+    const { outbox, keys } = makeOutbox(10);
+    await redis.set(keys.pendingReply('u', 'late'), '{}', 'EX', 60);
+    const [watchdog, tts] = await Promise.all([
+      endTurn(outbox, { userId: 'u', data: { ...replyData('late'), fallback: true } }),
+      endTurn(outbox, { userId: 'u', data: replyData('late') }),
+    ]);
+    expect([watchdog.duplicate, tts.duplicate].sort()).toEqual([false, true]);
+    // The learner went on talking; the TTS job is retried after a stall.
+    for (let i = 0; i < 500; i++) await outbox.append('u', sentence(i, 'next'));
+    expect(await endTurn(outbox, { userId: 'u', data: replyData('late') })).toMatchObject({ duplicate: true });
+    // What only an open turn needs went with its end.
+    expect(await redis.exists(keys.turnGate('u', 'late'), keys.pendingReply('u', 'late'))).toBe(0);
+  });
+
+  it("deletes a streamed turn's gate with its end, and drops its late events", async () => {
+    const { outbox, keys } = makeOutbox();
+    const done = (turnId: string) => ({ type: 'reply_done', data: { ...replyData(turnId), sentences: 2 } }) as const;
+    // Ended in order: the end was parked behind sentence 1, which a retried job delivers.
+    await outbox.appendInOrder('u', audio(0, 'ordered'), { gate: 'ordered', index: 0 });
+    await outbox.appendInOrder('u', done('ordered'), { gate: 'ordered', index: 2 });
+    await outbox.appendInOrder('u', audio(1, 'ordered'), { gate: 'ordered', index: 1 });
+    expect(await redis.exists(keys.turnGate('u', 'ordered'))).toBe(0);
+    expect(await outbox.gateState('u', 'ordered')).toEqual({ next: 0, closed: true });
+    // Cut short by the watchdog while sentence 1 was still being spoken, then sentence 1 comes.
+    await outbox.appendInOrder('u', audio(0, 'cut'), { gate: 'cut', index: 0 });
+    await endTurn(outbox, { userId: 'u', data: replyData('cut'), stream: { cut: true } });
+    expect(await redis.exists(keys.turnGate('u', 'cut'))).toBe(0);
+    expect(await outbox.appendInOrder('u', audio(1, 'cut'), { gate: 'cut', index: 1 })).toMatchObject({
+      duplicate: true,
+      parked: false,
+    });
+    expect(await redis.exists(keys.turnGate('u', 'cut'))).toBe(0);
+    const result = await outbox.readAfter('u', 0);
+    expect(result.kind === 'events' && result.events.map((e) => envelopeOf(e).type)).toEqual([
+      'reply_audio',
+      'reply_audio',
+      'reply_done',
+      'reply_audio',
+      'reply_done',
+    ]);
   });
 });

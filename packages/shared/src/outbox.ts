@@ -12,78 +12,141 @@ import {
 import type { RedisKeys } from './keys.js';
 
 /**
+ * How many of the latest events keep their idempotency key after they left the stream (a key stays
+ * while its event is in the stream in any case). A job retried, or racing another path to the same
+ * event, appends a duplicate only if the learner got this many events in between: BullMQ retries
+ * ours within ~15 s (a 10 s lock, a stall check every 5 s, 200 ms backoff), and even a learner at
+ * the rate limit (60 actions a minute, burst 10) with ten-sentence streamed turns gets fewer than
+ * 2,000 events in a minute. About 120 bytes a key: 240 KB when full.
+ */
+export const OUTBOX_DEDUPE_KEEP = 2_000;
+
+/**
  * Appends an event to a user's outbox exactly once and announces it, atomically:
  * - a second append with the same idempotency key returns the first one's seq and does nothing;
  * - seq grows by one per event; a new epoch starts when the outbox had expired;
- * - the stream is capped (MAXLEN ~) and every key expires after the TTL;
- * - a final event releases the user's active-turn lock if it still belongs to that turn;
+ * - the stream keeps the newest events within two caps, a count and a byte budget (audio makes
+ *   events of tens of KB); the meta hash counts the stream's bytes;
+ * - the idempotency keys (a sorted set by seq) are trimmed with the stream: a key goes once its
+ *   event left the stream and `keep` newer events came after it;
+ * - every key expires after the TTL;
+ * - a final event releases the user's active-turn lock if it still belongs to that turn, and
+ *   deletes what only an open turn needs: its gate (late events of the turn are dropped by its
+ *   end key, see below) and the reply kept for the deadline watchdog;
  * - the event is PUBLISHed with its seq spliced in, so gateways forward it without re-encoding.
- * Shared by both scripts below. Returns {appended (1) or duplicate (0), seq}.
+ * KEYS: meta, stream, dedupe, activeTurn, then the gate and pending reply of the event's turn.
+ * ARGV: json, key, maxLen, maxBytes, keep, ttl, channel, newEpoch, completes (the turn it ends, or '').
+ * Shared by both scripts below; append returns {appended (1) or duplicate (0), seq}.
  */
 const APPEND_FUNCTION = `
-local function append(meta, stream, dedupe, activeTurn, json, maxLen, ttl, channel, newEpoch, completes)
-  local existing = redis.call('GET', dedupe)
-  if existing then return {0, tonumber(existing)} end
+local meta, stream, dedupe, activeTurn, gate, pendingReply = unpack(KEYS, 1, 6)
+local maxLen, maxBytes, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local ttl, channel, newEpoch = ARGV[6], ARGV[7], ARGV[8]
+
+-- Drops the oldest events while the stream is over a cap (the newest stays); returns the first seq left.
+local function trim(bytes)
+  local length = redis.call('XLEN', stream)
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  while length > 1 and (length > maxLen or bytes > maxBytes) do
+    redis.call('XDEL', stream, oldest[1])
+    bytes, length = bytes - #oldest[2][2], length - 1
+    oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  end
+  redis.call('HSET', meta, 'bytes', bytes)
+  return tonumber(string.match(oldest[1], '^%d+'))
+end
+
+-- The stream's bytes; an outbox kept before they were counted is counted once.
+local function streamBytes()
+  local bytes = redis.call('HGET', meta, 'bytes')
+  if bytes then return tonumber(bytes) end
+  local total = 0
+  for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do total = total + #entry[2][2] end
+  return total
+end
+
+local function append(json, key, completes)
+  local existing = redis.call('ZSCORE', dedupe, key)
+  if existing then
+    if completes ~= '' then redis.call('DEL', gate, pendingReply) end
+    return {0, tonumber(existing)}
+  end
   if redis.call('EXISTS', meta) == 0 then
-    redis.call('DEL', stream)
-    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', 0)
+    redis.call('DEL', stream, dedupe)
+    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', 0, 'bytes', 0)
   end
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
   local payload = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
-  redis.call('XADD', stream, 'MAXLEN', '~', maxLen, seq .. '-0', 'e', payload)
+  local bytes = streamBytes() + #payload
+  redis.call('XADD', stream, seq .. '-0', 'e', payload)
+  local firstSeq = trim(bytes)
+  redis.call('ZADD', dedupe, seq, key)
+  redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. math.min(firstSeq, seq - keep + 1))
   redis.call('EXPIRE', meta, ttl)
   redis.call('EXPIRE', stream, ttl)
-  redis.call('SET', dedupe, seq, 'EX', ttl)
-  if completes ~= '' and redis.call('GET', activeTurn) == completes then redis.call('DEL', activeTurn) end
+  redis.call('EXPIRE', dedupe, ttl)
+  if completes ~= '' then
+    if redis.call('GET', activeTurn) == completes then redis.call('DEL', activeTurn) end
+    redis.call('DEL', gate, pendingReply)
+  end
   redis.call('PUBLISH', channel, payload)
   return {1, seq}
 end
 `;
 
-/** KEYS: meta, stream, dedupe, activeTurn. ARGV: json, maxLen, ttl, channel, newEpoch, completes. */
 const APPEND_SCRIPT = `${APPEND_FUNCTION}
-return append(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+return append(ARGV[1], ARGV[2], ARGV[9])
 `;
 
 /**
  * Appends the events of one turn in their index order, whatever order they arrive in: an event
  * whose predecessors are missing is parked in the turn's gate hash and released, with any parked
- * successors, when they arrive. A closed gate (the turn was ended early) drops late events.
- * KEYS: meta, stream, gate, activeTurn. ARGV: json, maxLen, ttl, channel, newEpoch, completes,
- * index, idempotencyKey, dedupePrefix (dedupe keys share the user's hash tag). Returns
- * {1 appended (and drained) | 0 duplicate or late | 2 parked, seq of this event or 0}.
+ * successors, when they arrive. Once the turn is over (its gate closed, or its end key in the
+ * outbox) late events are dropped. KEYS and ARGV: as the append script, then index and the turn's
+ * end key. Returns {1 appended (and drained) | 0 duplicate or late | 2 parked, seq of this event or 0}.
  */
 const APPEND_IN_ORDER_SCRIPT = `${APPEND_FUNCTION}
-local gate, ttl, prefix = KEYS[3], ARGV[3], ARGV[9]
-if redis.call('HGET', gate, 'closed') then return {0, 0} end
-if redis.call('EXISTS', prefix .. ARGV[8]) == 1 then return {0, tonumber(redis.call('GET', prefix .. ARGV[8]))} end
-local index = tonumber(ARGV[7])
+local json, key, completes, index, endKey = ARGV[1], ARGV[2], ARGV[9], tonumber(ARGV[10]), ARGV[11]
+local existing = redis.call('ZSCORE', dedupe, key)
+if existing then return {0, tonumber(existing)} end
+if redis.call('HGET', gate, 'closed') or redis.call('ZSCORE', dedupe, endKey) then return {0, 0} end
 local nextIndex = tonumber(redis.call('HGET', gate, 'next') or '0')
 if index < nextIndex then return {0, 0} end
 if index > nextIndex then
-  redis.call('HSET', gate, 'p:' .. index, ARGV[1], 'k:' .. index, ARGV[8], 'c:' .. index, ARGV[6])
+  redis.call('HSET', gate, 'p:' .. index, json, 'k:' .. index, key, 'c:' .. index, completes)
   redis.call('EXPIRE', gate, ttl)
   return {2, 0}
 end
-local result = append(KEYS[1], KEYS[2], prefix .. ARGV[8], KEYS[4], ARGV[1], ARGV[2], ttl, ARGV[4], ARGV[5], ARGV[6])
+local result = append(json, key, completes)
+local ended = completes ~= ''
 nextIndex = nextIndex + 1
-while true do
+while not ended do
   local parked = redis.call('HGET', gate, 'p:' .. nextIndex)
   if not parked then break end
-  local key = redis.call('HGET', gate, 'k:' .. nextIndex)
-  local completes = redis.call('HGET', gate, 'c:' .. nextIndex)
-  append(KEYS[1], KEYS[2], prefix .. key, KEYS[4], parked, ARGV[2], ttl, ARGV[4], ARGV[5], completes)
+  local parkedKey = redis.call('HGET', gate, 'k:' .. nextIndex)
+  local parkedCompletes = redis.call('HGET', gate, 'c:' .. nextIndex)
   redis.call('HDEL', gate, 'p:' .. nextIndex, 'k:' .. nextIndex, 'c:' .. nextIndex)
+  append(parked, parkedKey, parkedCompletes)
+  ended = parkedCompletes ~= ''
   nextIndex = nextIndex + 1
 end
-redis.call('HSET', gate, 'next', nextIndex)
-redis.call('EXPIRE', gate, ttl)
+if not ended then
+  redis.call('HSET', gate, 'next', nextIndex)
+  redis.call('EXPIRE', gate, ttl)
+end
 return result
 `;
+
+/** The default byte budget of a learner's outbox stream (about 60 replies with their audio). */
+export const OUTBOX_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface OutboxOptions {
   maxEvents: number;
   ttlSeconds: number;
+  /** The stream's byte budget (OUTBOX_MAX_BYTES by default); the newest event is kept whatever its size. */
+  maxBytes?: number;
+  /** Idempotency keys kept beyond the stream (OUTBOX_DEDUPE_KEEP by default). */
+  dedupeKeep?: number;
 }
 
 /**
@@ -132,6 +195,11 @@ export function seqOf(payload: string): number {
   return envelopeOf(payload).seq;
 }
 
+/** The key a turn's end (`reply` or `reply_done`) is appended under: once there, the turn is over. */
+function turnEndKey(turnId: string): string {
+  return eventKey('reply_done', { turn_id: turnId });
+}
+
 export class Outbox {
   private readonly redis: OutboxRedis;
 
@@ -141,8 +209,8 @@ export class Outbox {
     private readonly options: OutboxOptions,
   ) {
     if (!('appendOutboxEvent' in redis)) {
-      redis.defineCommand('appendOutboxEvent', { numberOfKeys: 4, lua: APPEND_SCRIPT });
-      redis.defineCommand('appendOutboxEventInOrder', { numberOfKeys: 4, lua: APPEND_IN_ORDER_SCRIPT });
+      redis.defineCommand('appendOutboxEvent', { numberOfKeys: 6, lua: APPEND_SCRIPT });
+      redis.defineCommand('appendOutboxEventInOrder', { numberOfKeys: 6, lua: APPEND_IN_ORDER_SCRIPT });
     }
     this.redis = redis as OutboxRedis;
   }
@@ -150,18 +218,16 @@ export class Outbox {
   async append<T extends OutboxEventType>(userId: string, event: OutboxEvent<T>): Promise<AppendResult> {
     const { json, key, completes } = this.prepare(event);
     const [appended, seq] = await this.redis.appendOutboxEvent(
-      this.keys.outboxMeta(userId),
-      this.keys.outboxStream(userId),
-      this.keys.outboxDedupe(userId, key),
-      this.keys.activeTurn(userId),
-      ...this.scriptArgs(userId, json, completes),
+      ...this.scriptKeys(userId, completes),
+      ...this.scriptArgs(userId, json, key, completes),
     );
     return { seq: Number(seq), duplicate: Number(appended) === 0 };
   }
 
   /**
    * Appends one of a turn's ordered events (a sentence's audio, then the turn's end): it goes out
-   * once every event of a lower `index` in `gate` has, and releases those parked behind it.
+   * once every event of a lower `index` in the turn's gate (`gate`: the turn id) has, and releases
+   * those parked behind it.
    */
   async appendInOrder<T extends GatedEventType>(
     userId: string,
@@ -170,14 +236,10 @@ export class Outbox {
   ): Promise<AppendResult & { parked: boolean }> {
     const { json, key, completes } = this.prepare(event);
     const [status, seq] = await this.redis.appendOutboxEventInOrder(
-      this.keys.outboxMeta(userId),
-      this.keys.outboxStream(userId),
-      this.keys.turnGate(userId, order.gate),
-      this.keys.activeTurn(userId),
-      ...this.scriptArgs(userId, json, completes),
+      ...this.scriptKeys(userId, order.gate),
+      ...this.scriptArgs(userId, json, key, completes),
       String(order.index),
-      key,
-      this.keys.outboxDedupe(userId, ''),
+      turnEndKey(order.gate),
     );
     return { seq: Number(seq), duplicate: Number(status) === 0, parked: Number(status) === 2 };
   }
@@ -190,11 +252,26 @@ export class Outbox {
     return { json, key: eventKey(event.type, ref), completes };
   }
 
-  /** ARGV shared by both scripts: json, maxLen, ttl, channel, newEpoch, completes. */
-  private scriptArgs(userId: string, json: string, completes: string): string[] {
+  /** KEYS of both scripts; `turnId`: the turn whose keys the event may use or, ending it, delete. */
+  private scriptKeys(userId: string, turnId: string): string[] {
+    return [
+      this.keys.outboxMeta(userId),
+      this.keys.outboxStream(userId),
+      this.keys.outboxDedupe(userId),
+      this.keys.activeTurn(userId),
+      this.keys.turnGate(userId, turnId),
+      this.keys.pendingReply(userId, turnId),
+    ];
+  }
+
+  /** ARGV shared by both scripts: json, key, maxLen, maxBytes, keep, ttl, channel, newEpoch, completes. */
+  private scriptArgs(userId: string, json: string, key: string, completes: string): string[] {
     return [
       json,
+      key,
       String(this.options.maxEvents),
+      String(this.options.maxBytes ?? OUTBOX_MAX_BYTES),
+      String(this.options.dedupeKeep ?? OUTBOX_DEDUPE_KEEP),
       String(this.options.ttlSeconds),
       this.keys.userChannel(userId),
       randomUUID().slice(0, 8),
@@ -203,20 +280,24 @@ export class Outbox {
   }
 
   /** Ends a gate early: its parked and later events are dropped (the turn was answered otherwise). */
-  async closeGate(userId: string, gate: string): Promise<void> {
-    const key = this.keys.turnGate(userId, gate);
+  async closeGate(userId: string, turnId: string): Promise<void> {
+    const key = this.keys.turnGate(userId, turnId);
     await this.redis.multi().hset(key, 'closed', '1').expire(key, this.options.ttlSeconds).exec();
   }
 
-  /** The next index a gate waits for, and whether it was closed. */
-  async gateState(userId: string, gate: string): Promise<{ next: number; closed: boolean }> {
-    const [next, closed] = await this.redis.hmget(this.keys.turnGate(userId, gate), 'next', 'closed');
-    return { next: Number(next ?? 0), closed: closed !== null };
+  /** The next index a turn's gate waits for, and whether it takes no more (closed, or the turn ended). */
+  async gateState(userId: string, turnId: string): Promise<{ next: number; closed: boolean }> {
+    const [[, [next, closed]], [, ended]] = (await this.redis
+      .multi()
+      .hmget(this.keys.turnGate(userId, turnId), 'next', 'closed')
+      .zscore(this.keys.outboxDedupe(userId), turnEndKey(turnId))
+      .exec()) as [[null, (string | null)[]], [null, string | null]];
+    return { next: Number(next ?? 0), closed: closed !== null || ended !== null };
   }
 
   /** Whether this event (by its idempotency key) was already appended. */
   async has<T extends OutboxEventType>(userId: string, type: T, ref: EventKeyRef<T>): Promise<boolean> {
-    return (await this.redis.exists(this.keys.outboxDedupe(userId, eventKey(type, ref)))) === 1;
+    return (await this.redis.zscore(this.keys.outboxDedupe(userId), eventKey(type, ref))) !== null;
   }
 
   async head(userId: string): Promise<OutboxHead> {

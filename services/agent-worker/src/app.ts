@@ -45,7 +45,11 @@ export function startAgentWorkers({
   cancellations,
 }: AgentWorkerDeps): AgentWorkers {
   const keys = redisKeys(env.QUEUE_PREFIX);
-  const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
+  const outbox = new Outbox(redis, keys, {
+    maxEvents: env.OUTBOX_MAX_EVENTS,
+    maxBytes: env.OUTBOX_MAX_BYTES,
+    ttlSeconds: env.OUTBOX_TTL_SECONDS,
+  });
   const store = new ConversationStore(redis, keys, {
     historyTurns: env.HISTORY_TURNS,
     ttlSeconds: env.STATE_TTL_SECONDS,

@@ -633,7 +633,9 @@ describe('gateway', () => {
   });
 
   it('closes a socket that does not read with 1013, and the learner resumes without losing anything', async () => {
-    const { connect, outbox } = await startGateway(undefined, { MAX_SOCKET_BUFFER_BYTES: '65536' });
+    const { connect, prefix } = await startGateway(undefined, { MAX_SOCKET_BUFFER_BYTES: '65536' });
+    // 12 MB of events: more than an outbox keeps by default, which is not what this is about.
+    const outbox = new Outbox(admin, redisKeys(prefix), { maxEvents: 1000, maxBytes: 64 * 1_048_576, ttlSeconds: 600 });
     const slow = await connect('/ws/chat/slowpoke');
     await slow.next('welcome');
     // Stop reading: the kernel buffers fill up, then the gateway's own send buffer grows.

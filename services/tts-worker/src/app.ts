@@ -32,6 +32,7 @@ export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
   const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), {
     maxEvents: env.OUTBOX_MAX_EVENTS,
+    maxBytes: env.OUTBOX_MAX_BYTES,
     ttlSeconds: env.OUTBOX_TTL_SECONDS,
   });
   const metrics = createTtsMetrics(registry);

@@ -89,19 +89,22 @@ export async function settleAnswer(
   };
 }
 
-/** A quiz of the learner's due cards, asked now (`review` action). */
+/**
+ * A quiz of the learner's due cards, asked now (`review` action); asked again before it is
+ * answered, the same quizzes (those not answered yet) rather than new ones.
+ */
 export async function startReview(store: LearnerStore, userId: string, now = Date.now()): Promise<ReviewData> {
   const [cards, { due, next_due_at }] = await Promise.all([
     store.dueCards(userId, REVIEW_SIZE, now),
     store.dueSummary(userId, now),
   ]);
-  const quizList = await store.saveQuizzes(
+  const quizList = await store.openReview(
     userId,
-    `review-${now.toString(36)}`,
     cards.map((card) => card.quiz),
+    now,
   );
   return {
-    ...reviewOpening(cards.length),
+    ...reviewOpening(quizList.length),
     quiz_list: quizList,
     due,
     next_due_at,

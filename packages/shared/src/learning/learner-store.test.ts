@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { spawnRedisServer, startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '../keys.js';
+import { progressKeys, type RedisKeys, redisKeys } from '../keys.js';
 import type { QuizDraft } from '../reply.js';
 import { answerQuiz, startReview } from './answer.js';
 import { cardIdFor, type Mistake } from './cards.js';
-import { DEFAULT_HSK_LEVEL, LearnerStore } from './learner-store.js';
+import { DEFAULT_HSK_LEVEL, type LearnerBounds, LearnerStore } from './learner-store.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -24,10 +24,13 @@ afterAll(async () => {
   await server.stop();
 });
 
-function setup(client: Redis = redis, prefix = uniquePrefix('learner')) {
+function setup(client: Redis = redis, prefix = uniquePrefix('learner'), bounds?: Partial<LearnerBounds>) {
   const keys = redisKeys(prefix);
-  return { keys, store: new LearnerStore(client, keys, { quizTtlSeconds: 600 }) };
+  return { keys, store: new LearnerStore(client, keys, { quizTtlSeconds: 600, bounds }) };
 }
+
+/** Every key of the learner `u`. */
+const keysOf = (keys: RedisKeys) => redis.keys(`${keys.prefix}:{u:u}:*`);
 
 const FILL: QuizDraft = {
   type: 'fill',
@@ -90,10 +93,10 @@ describe('LearnerStore quizzes', () => {
     expect(claims.filter((c) => c.kind === 'answered')).toHaveLength(7);
   });
 
-  it('keeps the first key when a retried job saves the same turn again', async () => {
+  it('keeps the first key when a retried job saves the same turn again (and shows its quiz)', async () => {
     const { store } = setup();
-    await store.saveQuizzes('u', 't1', [FILL]);
-    await store.saveQuizzes('u', 't1', [{ ...FILL, answer: '个' }]);
+    const first = await store.saveQuizzes('u', 't1', [FILL]);
+    expect(await store.saveQuizzes('u', 't1', [{ ...FILL, question: '一___笔', answer: '个' }])).toEqual(first);
     expect(await store.claimQuiz('u', 'q-t1-1')).toMatchObject({
       kind: 'claimed',
       quiz: { draft: { answer: '本/部' } },
@@ -356,9 +359,107 @@ describe('LearnerStore progress', () => {
     const quizTtl = await redis.ttl(keys.quiz('u', 'q-t1-1'));
     expect(quizTtl).toBeGreaterThan(0);
     expect(quizTtl).toBeLessThanOrEqual(600);
-    // Claiming keeps the TTL.
+    // Claiming keeps a TTL.
     await store.claimQuiz('u', 'q-t1-1');
     expect(await redis.ttl(keys.quiz('u', 'q-t1-1'))).toBeGreaterThan(0);
+    // Every other key of the learner expires.
+    for (const key of await keysOf(keys)) {
+      if (!progressKeys(keys, 'u').includes(key)) expect(await redis.ttl(key), key).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('LearnerStore bounds', () => {
+  const day1 = new Date('2025-03-01T09:00:00.000Z');
+  const mistake = (n: number): Mistake => ({ ...correction, front: `我很是学生${n}` });
+
+  it('asks the same open review again until it is answered, without storing new quizzes', async () => {
+    const { store, keys } = setup();
+    for (const n of [1, 2]) await store.recordMistake('u', mistake(n), `t${n}`, day1);
+    const later = day1.getTime() + 2 * MINUTE;
+    const first = await startReview(store, 'u', later);
+    expect(first.quiz_list).toHaveLength(2);
+    const keysBefore = (await keysOf(keys)).sort();
+    const again = await startReview(store, 'u', later + MINUTE);
+    expect(again.quiz_list).toEqual(first.quiz_list);
+    expect((await keysOf(keys)).sort()).toEqual(keysBefore);
+    // Half answered: the other half is still open.
+    const [answered, open] = first.quiz_list;
+    await answerQuiz(store, 'u', { quizId: answered?.id ?? '', answer: '我是学生', sulkingLevel: 0 }, new Date(later));
+    expect((await startReview(store, 'u', later + 2 * MINUTE)).quiz_list).toEqual([open]);
+    await answerQuiz(store, 'u', { quizId: open?.id ?? '', answer: '我是学生', sulkingLevel: 0 }, new Date(later));
+    const next = await startReview(store, 'u', later + 3 * MINUTE);
+    expect(next.quiz_list.map((q) => q.id)).not.toContain(open?.id);
+  });
+
+  it('keeps quizzes a day at most, answered ones ten minutes', async () => {
+    const keys = redisKeys(uniquePrefix('learner'));
+    const store = new LearnerStore(redis, keys, { quizTtlSeconds: 7 * 24 * 3600 });
+    await store.saveQuizzes('u', 't1', [FILL, CHOICE]);
+    expect(await redis.ttl(keys.quiz('u', 'q-t1-1'))).toBe(24 * 3600);
+    await store.claimQuiz('u', 'q-t1-1');
+    expect(await redis.ttl(keys.quiz('u', 'q-t1-1'))).toBe(600);
+    expect(await redis.ttl(keys.quiz('u', 'q-t1-2'))).toBe(24 * 3600);
+  });
+
+  it('keeps only the newest quizzes', async () => {
+    const { store, keys } = setup(redis, undefined, { maxQuizzes: 4 });
+    for (let t = 1; t <= 10; t++) await store.saveQuizzes('u', `t${t}`, [FILL, CHOICE], day1.getTime() + t);
+    expect(await redis.zrange(keys.quizzes('u'), '0', '-1')).toEqual(['q-t9-1', 'q-t9-2', 'q-t10-1', 'q-t10-2']);
+    expect((await keysOf(keys)).filter((key) => key.includes(':quiz:'))).toHaveLength(4);
+    expect(await store.claimQuiz('u', 'q-t8-2')).toEqual({ kind: 'unknown' });
+    expect(await store.claimQuiz('u', 'q-t9-1')).toMatchObject({ kind: 'claimed' });
+  });
+
+  it('keeps at most maxCards cards, dropping the oldest learned first, then the oldest; progress stays right', async () => {
+    const { store, keys } = setup(redis, undefined, { maxCards: 3 });
+    const at = (minutes: number) => new Date(day1.getTime() + minutes * MINUTE);
+    for (const n of [1, 2, 3]) await store.recordMistake('u', mistake(n), `t${n}`, at(n));
+    // Card 2 graduates to spaced review: right after each learning step.
+    const learned = cardIdFor(mistake(2));
+    for (const [i, minutes] of [2, 13, 30].entries()) await store.reviewCard('u', learned, true, `r${i}`, at(minutes));
+    expect(await redis.smembers(keys.cardsLearned('u'))).toEqual([learned]);
+    await store.recordMistake('u', mistake(4), 't4', at(40));
+    await store.recordMistake('u', mistake(5), 't5', at(41));
+    // Card 4 took the learned card's place, card 5 the oldest's.
+    const left = [3, 4, 5].map((n) => cardIdFor(mistake(n)));
+    expect((await redis.hkeys(keys.cards('u'))).sort()).toEqual(left.sort());
+    for (const index of [keys.cardsDue('u'), keys.cardsByMistakes('u'), keys.cardsCreated('u')]) {
+      expect((await redis.zrange(index, '0', '-1')).sort(), index).toEqual(left.sort());
+    }
+    expect(await store.progress('u', at(41).getTime())).toMatchObject({
+      cards_total: 3,
+      cards_learned: 0,
+      cards_due: 2,
+    });
+  });
+
+  it('indexes cards kept before the cap existed as the oldest, and brings them under it', async () => {
+    const { store, keys } = setup(redis, undefined, { maxCards: 2 });
+    const at = (minutes: number) => new Date(day1.getTime() + minutes * MINUTE);
+    for (const n of [1, 2, 3]) await store.recordMistake('u', mistake(n), `t${n}`, at(n));
+    await redis.hset(keys.cards('u'), 'c-legacy-1', '{}', 'c-legacy-2', '{}');
+    await store.recordMistake('u', mistake(4), 't4', at(4));
+    expect((await redis.hkeys(keys.cards('u'))).sort()).toEqual([3, 4].map((n) => cardIdFor(mistake(n))).sort());
+    expect(await redis.zcard(keys.cardsCreated('u'))).toBe(2);
+  });
+
+  it('counts words exactly up to the cap and beyond it approximately, in bounded keys', async () => {
+    const { store, keys } = setup(redis, undefined, { maxExactWords: 5 });
+    const words = Array.from({ length: 40 }, (_, i) => `词${i}`);
+    for (let i = 0; i < words.length; i += 10) {
+      await store.recordTurn('u', { turnId: `t${i}`, words: words.slice(i, i + 10), facts: [], foldedTurns: 0 }, day1);
+    }
+    // Met again: not counted twice, in the set or beyond it.
+    await store.recordTurn('u', { turnId: 'again', words: [...words], facts: [], foldedTurns: 0 }, day1);
+    expect(await redis.scard(keys.words('u'))).toBe(5);
+    expect((await store.progress('u', day1.getTime())).words_met).toBe(40);
+    // A set kept before the cap gives its surplus to the count beyond it.
+    const legacy = setup(redis, undefined, { maxExactWords: 5 });
+    await redis.sadd(legacy.keys.words('u'), ...words);
+    await legacy.store.recordTurn('u', { turnId: 't', words: ['新词'], facts: [], foldedTurns: 0 }, day1);
+    expect(await redis.scard(legacy.keys.words('u'))).toBe(5);
+    expect((await legacy.store.progress('u', day1.getTime())).words_met).toBe(41);
   });
 });
 

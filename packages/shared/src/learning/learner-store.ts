@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LearnerProfile, type ProgressData, type QuizItem } from '../events.js';
-import type { RedisKeys } from '../keys.js';
+import { progressKeys, type RedisKeys } from '../keys.js';
 import type { HskLevel } from '../protocol.js';
 import { type LearnerFacts, QuizDraft } from '../reply.js';
 import { dueAt, isLearned, type Mistake, newCard, ReviewCard, reviewCard } from './cards.js';
@@ -11,9 +11,34 @@ export const DEFAULT_HSK_LEVEL: HskLevel = 2;
 /** How many of the learner's most frequent mistakes the profile lists. */
 const PROFILE_MISTAKES = 3;
 
-export interface LearnerStoreOptions {
-  /** How long an unanswered quiz can still be answered (with the conversation's TTL). */
+/** How much of a learner's data is kept: every key without a TTL is bounded by one of these. */
+export interface LearnerBounds {
+  /** An unanswered quiz can be answered this long (and no longer than the conversation lives). */
   quizTtlSeconds: number;
+  /** An answered quiz is kept this long, to tell a repeated answer it was already graded. */
+  answeredQuizTtlSeconds: number;
+  /** The newest quizzes kept (turn and review quizzes together); older ones are dropped. */
+  maxQuizzes: number;
+  /** Review cards kept; over it the oldest learned card goes first, else the oldest. */
+  maxCards: number;
+  /** Distinct words counted exactly; words met beyond these are counted approximately. */
+  maxExactWords: number;
+}
+
+export const DEFAULT_LEARNER_BOUNDS: LearnerBounds = {
+  quizTtlSeconds: 24 * 3600,
+  answeredQuizTtlSeconds: 600,
+  maxQuizzes: 50,
+  maxCards: 500,
+  // About the HSK 1-5 vocabulary (~2,500 words): a learner's count is exact well into HSK 5.
+  maxExactWords: 2_500,
+};
+
+export interface LearnerStoreOptions {
+  /** The conversation's TTL: no quiz outlives it. */
+  quizTtlSeconds: number;
+  /** Overrides of DEFAULT_LEARNER_BOUNDS. */
+  bounds?: Partial<LearnerBounds>;
 }
 
 /** A quiz's answer key as kept on the server. */
@@ -29,12 +54,115 @@ export type QuizClaim =
   | { kind: 'unknown' }
   | { kind: 'answered'; quiz: StoredQuiz };
 
-/** Marks a quiz answered exactly once, whichever gateway the answers arrive at. */
+/**
+ * Marks a quiz answered exactly once, whichever gateway the answers arrive at; an answered quiz
+ * is kept only a short while. KEYS: quiz. ARGV: now (ISO), answered TTL.
+ */
 const CLAIM_QUIZ = `
 if redis.call('exists', KEYS[1]) == 0 then return {0} end
 local item = redis.call('hget', KEYS[1], 'item')
 if redis.call('hsetnx', KEYS[1], 'answered_at', ARGV[1]) == 0 then return {2, item} end
+if redis.call('ttl', KEYS[1]) > tonumber(ARGV[2]) then redis.call('expire', KEYS[1], ARGV[2]) end
 return {1, item}
+`;
+
+/**
+ * Stores quizzes (id, answer key JSON pairs) and returns their stored JSON: a quiz already stored
+ * (a retried job) keeps its first key and TTL. Only the newest `max` quizzes are kept (their
+ * keys share the learner's hash tag: the slot of KEYS). A review (ARGV[5] = 1) returns the
+ * unanswered quizzes of the open review instead, if any, and otherwise opens the new one.
+ * KEYS: quizzes index, open review. ARGV: quiz key prefix, now (ms), ttl, max, review, then
+ * id, JSON pairs. Returns the JSON of the quizzes to ask.
+ */
+const SAVE_QUIZZES = `
+local index, openReview = KEYS[1], KEYS[2]
+local prefix, now, ttl, max, review = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5] == '1'
+if review then
+  local open = {}
+  for id in string.gmatch(redis.call('get', openReview) or '', '%S+') do
+    local quiz = prefix .. id
+    if redis.call('hexists', quiz, 'answered_at') == 0 then
+      local item = redis.call('hget', quiz, 'item')
+      if item then table.insert(open, item) end
+    end
+  end
+  if #open > 0 then return open end
+end
+local stored, ids = {}, {}
+for i = 6, #ARGV, 2 do
+  local quiz = prefix .. ARGV[i]
+  if redis.call('hsetnx', quiz, 'item', ARGV[i + 1]) == 1 then redis.call('expire', quiz, ttl) end
+  redis.call('zadd', index, 'NX', now, ARGV[i])
+  table.insert(stored, redis.call('hget', quiz, 'item'))
+  table.insert(ids, ARGV[i])
+end
+if review and #ids > 0 then
+  redis.call('set', openReview, table.concat(ids, ' '), 'EX', ttl)
+elseif review then
+  redis.call('del', openReview)
+end
+for _, id in ipairs(redis.call('zrange', index, 0, -max - 1)) do redis.call('del', prefix .. id) end
+redis.call('zremrangebyrank', index, 0, -max - 1)
+if #ids > 0 then redis.call('expire', index, ttl) end
+return stored
+`;
+
+/**
+ * Stores a review card with its indexes and, when a new card takes the learner over `max`, drops
+ * the oldest learned cards, else the oldest, never the one just stored. Cards stored before the
+ * creation index existed join it as the oldest. KEYS: cards, due, mistakes, learned, created.
+ * ARGV: id, JSON, due (ms), mistakes, learned (1/0), created (ms), max.
+ */
+const SAVE_CARD = `
+local cards, due, mistakes, learned, created = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, max = ARGV[1], tonumber(ARGV[7])
+local isNew = redis.call('hset', cards, id, ARGV[2]) == 1
+redis.call('zadd', due, ARGV[3], id)
+redis.call('zadd', mistakes, ARGV[4], id)
+if ARGV[5] == '1' then redis.call('sadd', learned, id) else redis.call('srem', learned, id) end
+redis.call('zadd', created, 'NX', ARGV[6], id)
+local excess = redis.call('hlen', cards) - max
+if not isNew or excess <= 0 then return 0 end
+if redis.call('zcard', created) < redis.call('hlen', cards) then
+  for _, old in ipairs(redis.call('hkeys', cards)) do redis.call('zadd', created, 'NX', 0, old) end
+end
+local oldestFirst = redis.call('zrange', created, 0, -1)
+local victims, chosen = {}, {}
+for pass = 1, 2 do
+  for _, candidate in ipairs(oldestFirst) do
+    if #victims >= excess then break end
+    if candidate ~= id and not chosen[candidate]
+      and (pass == 2 or redis.call('sismember', learned, candidate) == 1) then
+      chosen[candidate] = true
+      table.insert(victims, candidate)
+    end
+  end
+end
+for _, victim in ipairs(victims) do
+  redis.call('hdel', cards, victim)
+  redis.call('zrem', due, victim)
+  redis.call('zrem', mistakes, victim)
+  redis.call('srem', learned, victim)
+  redis.call('zrem', created, victim)
+end
+return #victims
+`;
+
+/**
+ * Records words met: the first `cap` distinct words in a set (exact), any other word in a
+ * HyperLogLog (about 0.8% error, 12 KB at most). A set over the cap (kept before it existed) moves
+ * its surplus to the HyperLogLog. KEYS: words, beyond cap. ARGV: cap, words...
+ */
+const RECORD_WORDS = `
+local words, beyond, cap = KEYS[1], KEYS[2], tonumber(ARGV[1])
+local surplus = redis.call('scard', words) - cap
+if surplus > 0 then redis.call('pfadd', beyond, unpack(redis.call('spop', words, math.min(surplus, 1000)))) end
+for i = 2, #ARGV do
+  local word = ARGV[i]
+  if redis.call('sismember', words, word) == 0 then
+    if redis.call('scard', words) < cap then redis.call('sadd', words, word) else redis.call('pfadd', beyond, word) end
+  end
+end
 `;
 
 /** What the agent needs of the learner to build a turn's prompt. */
@@ -60,14 +188,20 @@ export interface TurnLearning {
 
 /**
  * The learner's progress: quiz keys, FSRS review cards, scores, streak, level, words met and the
- * profile that outlives the history window. Progress keys have no TTL and survive `reset`.
+ * profile that outlives the history window. Progress keys have no TTL and survive `reset`; each
+ * is bounded instead (LearnerBounds), and quiz keys expire.
  */
 export class LearnerStore {
+  private readonly bounds: LearnerBounds;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly options: LearnerStoreOptions,
-  ) {}
+    options: LearnerStoreOptions,
+  ) {
+    const bounds = { ...DEFAULT_LEARNER_BOUNDS, ...options.bounds };
+    this.bounds = { ...bounds, quizTtlSeconds: Math.min(bounds.quizTtlSeconds, options.quizTtlSeconds) };
+  }
 
   // --- quizzes ------------------------------------------------------------------------------
 
@@ -75,18 +209,46 @@ export class LearnerStore {
    * Keeps the answer keys of a turn's quizzes and returns them as the learner sees them. Ids are
    * derived from the turn, so a retried job stores the same quizzes (and keeps their answers).
    */
-  async saveQuizzes(userId: string, turnId: string, drafts: QuizDraft[]): Promise<QuizItem[]> {
+  async saveQuizzes(userId: string, turnId: string, drafts: QuizDraft[], now = Date.now()): Promise<QuizItem[]> {
     if (drafts.length === 0) return [];
-    const multi = this.redis.multi();
-    const items = drafts.map((draft, i) => {
-      const id = `q-${turnId}-${i + 1}`;
-      const key = this.keys.quiz(userId, id);
-      const stored: StoredQuiz = { id, turn_id: turnId, draft };
-      multi.hsetnx(key, 'item', JSON.stringify(stored)).expire(key, this.options.quizTtlSeconds);
-      return publicQuiz(id, draft);
+    return this.storeQuizzes(userId, turnId, drafts, now, false);
+  }
+
+  /**
+   * The learner's open review: the quizzes of the last review not answered yet (the same ids),
+   * or, when it has none left, a new review asking `drafts`.
+   */
+  async openReview(userId: string, drafts: QuizDraft[], now = Date.now()): Promise<QuizItem[]> {
+    return this.storeQuizzes(userId, `review-${now.toString(36)}`, drafts, now, true);
+  }
+
+  private async storeQuizzes(
+    userId: string,
+    turnId: string,
+    drafts: QuizDraft[],
+    now: number,
+    review: boolean,
+  ): Promise<QuizItem[]> {
+    const pairs = drafts.flatMap((draft, i) => {
+      const stored: StoredQuiz = { id: `q-${turnId}-${i + 1}`, turn_id: turnId, draft };
+      return [stored.id, JSON.stringify(stored)];
     });
-    await multi.exec();
-    return items;
+    const items = (await this.redis.eval(
+      SAVE_QUIZZES,
+      2,
+      this.keys.quizzes(userId),
+      this.keys.openReview(userId),
+      this.keys.quiz(userId, ''),
+      String(now),
+      String(this.bounds.quizTtlSeconds),
+      String(this.bounds.maxQuizzes),
+      review ? '1' : '0',
+      ...pairs,
+    )) as string[];
+    return items.flatMap((item) => {
+      const quiz = parseStoredQuiz(item);
+      return quiz ? [publicQuiz(quiz.id, quiz.draft)] : [];
+    });
   }
 
   /** Takes a quiz for grading: only the first answer to a known quiz gets `claimed`. */
@@ -96,6 +258,7 @@ export class LearnerStore {
       1,
       this.keys.quiz(userId, quizId),
       new Date().toISOString(),
+      String(this.bounds.answeredQuizTtlSeconds),
     )) as [number, string?];
     const quiz = item ? parseStoredQuiz(item) : undefined;
     if (status === 0 || !quiz) return { kind: 'unknown' };
@@ -155,16 +318,24 @@ export class LearnerStore {
     return raw ? parseCard(raw)[0] : undefined;
   }
 
-  /** Stores a card and its place in the indexes (due time, mistake count, learned or not). */
+  /** Stores a card and its place in the indexes (due time, mistake count, learned or not, age). */
   private async saveCard(userId: string, card: ReviewCard): Promise<void> {
-    const multi = this.redis
-      .multi()
-      .hset(this.keys.cards(userId), card.id, JSON.stringify(card))
-      .zadd(this.keys.cardsDue(userId), dueAt(card), card.id)
-      .zadd(this.keys.cardsByMistakes(userId), card.mistakes, card.id);
-    if (isLearned(card)) multi.sadd(this.keys.cardsLearned(userId), card.id);
-    else multi.srem(this.keys.cardsLearned(userId), card.id);
-    await multi.exec();
+    await this.redis.eval(
+      SAVE_CARD,
+      5,
+      this.keys.cards(userId),
+      this.keys.cardsDue(userId),
+      this.keys.cardsByMistakes(userId),
+      this.keys.cardsLearned(userId),
+      this.keys.cardsCreated(userId),
+      card.id,
+      JSON.stringify(card),
+      String(dueAt(card)),
+      String(card.mistakes),
+      isLearned(card) ? '1' : '0',
+      String(Date.parse(card.created_at)),
+      String(this.bounds.maxCards),
+    );
   }
 
   /** The learner's most frequent mistakes, read from the index rather than from every card. */
@@ -201,7 +372,10 @@ export class LearnerStore {
     const multi = this.redis
       .multi()
       .hset(learner, { profile: JSON.stringify(merged), ...streakAfter(lastDay, streak, now) });
-    if (words.length > 0) multi.sadd(this.keys.words(userId), ...words);
+    if (words.length > 0) {
+      const [exact, beyond] = [this.keys.words(userId), this.keys.wordsBeyondCap(userId)];
+      multi.eval(RECORD_WORDS, 2, exact, beyond, this.bounds.maxExactWords, ...words);
+    }
     await multi.exec();
     return learning.mistake ? this.recordMistake(userId, learning.mistake, learning.turnId, now) : undefined;
   }
@@ -221,13 +395,14 @@ export class LearnerStore {
   }
 
   async progress(userId: string, now = Date.now()): Promise<ProgressData> {
-    const [learner, total, learned, mistakes, { due, next_due_at }, words] = await Promise.all([
+    const [learner, total, learned, mistakes, { due, next_due_at }, words, wordsBeyondCap] = await Promise.all([
       this.redis.hgetall(this.keys.learner(userId)),
       this.redis.hlen(this.keys.cards(userId)),
       this.redis.scard(this.keys.cardsLearned(userId)),
       this.topMistakes(userId),
       this.dueSummary(userId, now),
       this.redis.scard(this.keys.words(userId)),
+      this.redis.pfcount(this.keys.wordsBeyondCap(userId)),
     ]);
     const answered = Number(learner.quiz_answered ?? 0);
     const correct = Number(learner.quiz_correct ?? 0);
@@ -241,21 +416,14 @@ export class LearnerStore {
       quiz_correct: correct,
       quiz_accuracy: answered === 0 ? 0 : Math.round((correct / answered) * 1000) / 1000,
       streak_days: currentStreak(learner, new Date(now)),
-      words_met: words,
+      words_met: words + wordsBeyondCap,
       profile: { ...parseProfile(learner.profile), mistakes },
     };
   }
 
-  /** Deletes all progress: cards, scores, level, profile, words. */
+  /** Deletes all progress: cards, scores, level, profile, words, and the open review (it asks cards). */
   async clear(userId: string): Promise<void> {
-    await this.redis.del(
-      this.keys.learner(userId),
-      this.keys.cards(userId),
-      this.keys.cardsDue(userId),
-      this.keys.cardsByMistakes(userId),
-      this.keys.cardsLearned(userId),
-      this.keys.words(userId),
-    );
+    await this.redis.del(...progressKeys(this.keys, userId), this.keys.openReview(userId));
   }
 }
 
