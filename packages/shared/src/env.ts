@@ -51,6 +51,15 @@ export const commonEnv = z.object({
   /** A learner's outbox stream keeps its newest events within this many bytes too (audio is tens of KB an event). */
   OUTBOX_MAX_BYTES: int(65_536, 512 * 1_048_576).default(2 * 1_048_576),
   OUTBOX_TTL_SECONDS: int(60, 7 * 24 * 3600).default(24 * 3600),
+  // A learner's progress is bounded (see DEFAULT_LEARNER_BOUNDS in learning/learner-store.ts).
+  /** An unanswered quiz can be answered this long (never longer than STATE_TTL_SECONDS). */
+  QUIZ_TTL_SECONDS: int(60, 365 * 24 * 3600).default(24 * 3600),
+  /** The newest quizzes kept per learner (turn and review quizzes together). */
+  MAX_QUIZZES_PER_LEARNER: int(3, 10_000).default(50),
+  /** Review cards kept per learner; over it the oldest learned card goes first, else the oldest. */
+  MAX_CARDS_PER_LEARNER: int(10, 100_000).default(500),
+  /** Words met counted exactly per learner; beyond, approximately (HyperLogLog). */
+  MAX_EXACT_WORDS_PER_LEARNER: int(10, 1_000_000).default(2_500),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(15_000),
 });
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -64,3 +73,21 @@ export const workerEnv = commonEnv.extend({
 });
 
 export const envKit = { int, bool };
+
+/** The outbox's bounds, as every service that appends or reads it configures them. */
+export function outboxOptionsFrom(env: CommonEnv) {
+  return { maxEvents: env.OUTBOX_MAX_EVENTS, maxBytes: env.OUTBOX_MAX_BYTES, ttlSeconds: env.OUTBOX_TTL_SECONDS };
+}
+
+/** A learner's progress bounds, as the gateway and the agents configure the learner store. */
+export function learnerStoreOptionsFrom(env: CommonEnv) {
+  return {
+    quizTtlSeconds: env.STATE_TTL_SECONDS,
+    bounds: {
+      quizTtlSeconds: env.QUIZ_TTL_SECONDS,
+      maxQuizzes: env.MAX_QUIZZES_PER_LEARNER,
+      maxCards: env.MAX_CARDS_PER_LEARNER,
+      maxExactWords: env.MAX_EXACT_WORDS_PER_LEARNER,
+    },
+  };
+}

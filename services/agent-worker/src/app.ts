@@ -3,7 +3,9 @@ import {
   createQueue,
   LearnerStore,
   type Logger,
+  learnerStoreOptionsFrom,
   Outbox,
+  outboxOptionsFrom,
   PauseQueue,
   type QueuesConsumedBy,
   queueCatalog,
@@ -45,17 +47,13 @@ export function startAgentWorkers({
   cancellations,
 }: AgentWorkerDeps): AgentWorkers {
   const keys = redisKeys(env.QUEUE_PREFIX);
-  const outbox = new Outbox(redis, keys, {
-    maxEvents: env.OUTBOX_MAX_EVENTS,
-    maxBytes: env.OUTBOX_MAX_BYTES,
-    ttlSeconds: env.OUTBOX_TTL_SECONDS,
-  });
+  const outbox = new Outbox(redis, keys, outboxOptionsFrom(env));
   const store = new ConversationStore(redis, keys, {
     historyTurns: env.HISTORY_TURNS,
     ttlSeconds: env.STATE_TTL_SECONDS,
     sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
-  const learners = new LearnerStore(redis, keys, { quizTtlSeconds: env.STATE_TTL_SECONDS });
+  const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;

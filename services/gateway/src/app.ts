@@ -9,7 +9,9 @@ import {
   type FrameLimits,
   LearnerStore,
   type Logger,
+  learnerStoreOptionsFrom,
   Outbox,
+  outboxOptionsFrom,
   type Queue,
   type Redis,
   type Registry,
@@ -67,13 +69,13 @@ const HARD_MAX_PAYLOAD_BYTES = 1_048_576;
 export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const { env, logger, redis, subscriber } = deps;
   const keys = redisKeys(env.QUEUE_PREFIX);
-  const outbox = new Outbox(redis, keys, { maxEvents: env.OUTBOX_MAX_EVENTS, ttlSeconds: env.OUTBOX_TTL_SECONDS });
+  const outbox = new Outbox(redis, keys, outboxOptionsFrom(env));
   const store = new ConversationStore(redis, keys, {
     historyTurns: env.HISTORY_TURNS,
     ttlSeconds: env.STATE_TTL_SECONDS,
     sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
-  const learners = new LearnerStore(redis, keys, { quizTtlSeconds: env.STATE_TTL_SECONDS });
+  const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const feed = new EventFeed(subscriber, keys, logger);
   const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };

@@ -2,6 +2,7 @@ import {
   createQueue,
   type Logger,
   Outbox,
+  outboxOptionsFrom,
   type QueuesConsumedBy,
   queueCatalog,
   type Redis,
@@ -30,11 +31,7 @@ export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 
 /** Builds and starts the TTS pool's BullMQ worker. */
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
-  const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), {
-    maxEvents: env.OUTBOX_MAX_EVENTS,
-    maxBytes: env.OUTBOX_MAX_BYTES,
-    ttlSeconds: env.OUTBOX_TTL_SECONDS,
-  });
+  const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), outboxOptionsFrom(env));
   const metrics = createTtsMetrics(registry);
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   registerQueueDepth(registry, [ttsQueue]);
