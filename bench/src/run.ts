@@ -8,10 +8,11 @@ import { type Row, type Scenario, writeReport } from './report.js';
 import { firstAudio } from './scenarios/first-audio.js';
 import { idleSockets } from './scenarios/idle-sockets.js';
 import { progressAtScale } from './scenarios/progress-at-scale.js';
+import { redisCommands } from './scenarios/redis-commands.js';
 import { speechCache } from './scenarios/speech-cache.js';
 import { turns } from './scenarios/turns.js';
 
-const scenarios: Scenario[] = [speechCache, turns, firstAudio, idleSockets, progressAtScale];
+const scenarios: Scenario[] = [speechCache, turns, firstAudio, idleSockets, progressAtScale, redisCommands];
 
 async function main() {
   const args = process.argv.slice(2);

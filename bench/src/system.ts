@@ -10,7 +10,12 @@ import {
  * The system as the end-to-end tests run it (test-support's startSystem), tuned for load: the
  * services' own timeouts and limits, not the tests' short ones, and wide pools.
  */
-export function startBenchSystem(redisUrl: string, gemini: FakeGemini, edge: FakeEdgeTts): Promise<RunningSystem> {
+export function startBenchSystem(
+  redisUrl: string,
+  gemini: FakeGemini,
+  edge: FakeEdgeTts,
+  env: Record<string, string> = {},
+): Promise<RunningSystem> {
   return startSystem({
     redisUrl,
     gemini,
@@ -23,6 +28,7 @@ export function startBenchSystem(redisUrl: string, gemini: FakeGemini, edge: Fak
       TTS_TIMEOUT_MS: '8000',
       // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the services
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      ...env,
     },
     gatewayEnv: { ALLOW_DEBUG_ACTIONS: 'false', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '1000' },
     agentEnv: { AGENT_CONCURRENCY: '200' },
