@@ -1,4 +1,4 @@
-import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import { sampleReply, startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyData } from './events.js';
@@ -36,19 +36,7 @@ const audio = (index: number, turnId = 'turn') => ({
   data: { turn_id: turnId, index, audio_base64: null, word_boundaries: [] },
 });
 
-const replyData = (turnId: string): ReplyData => ({
-  turn_id: turnId,
-  thought: '',
-  chinese_content: '好的。',
-  vietnamese_display: 'Được.',
-  pinyin: 'hǎo de',
-  emotion: 'happy',
-  action: 'none',
-  quiz_list: [],
-  audio_base64: null,
-  sulking_level: 0,
-  timestamp: '2026-12-02T00:00:00.000Z',
-});
+const replyData = (turnId: string): ReplyData => sampleReply(turnId);
 
 describe('Outbox', () => {
   it('numbers events 1, 2, 3 per user and publishes each with its seq', async () => {

@@ -43,6 +43,17 @@ export const GENEROUS_CONNECT_LIMITS = {
   ADDRESS_CONNECT_BURST: '100000',
 } as const;
 
+/** A gateway as tests run it: on this machine, anonymous learners, testing actions, limits out of reach. */
+export const TEST_GATEWAY_ENV = {
+  HOST: '127.0.0.1',
+  AUTH_MODE: 'dev',
+  ALLOW_DEBUG_ACTIONS: 'true',
+  RATE_LIMIT_PER_MINUTE: '6000',
+  RATE_LIMIT_BURST: '100',
+  // Every test learner connects from 127.0.0.1, and reconnects often: no connect throttle unless asked.
+  ...GENEROUS_CONNECT_LIMITS,
+} as const;
+
 /**
  * The three services as real processes, wired to one Redis and to the local cloud fakes (or the
  * offline providers): what the end-to-end tests, the chaos suite and the benchmark run against.
@@ -67,13 +78,7 @@ export async function startSystem({
     ...common,
     PORT: String(port),
     METRICS_PORT: String(metricsPort),
-    HOST: '127.0.0.1',
-    AUTH_MODE: 'dev',
-    ALLOW_DEBUG_ACTIONS: 'true',
-    RATE_LIMIT_PER_MINUTE: '6000',
-    RATE_LIMIT_BURST: '100',
-    // Every test learner connects from 127.0.0.1, and reconnects often: no connect throttle unless asked.
-    ...GENEROUS_CONNECT_LIMITS,
+    ...TEST_GATEWAY_ENV,
     ...gatewayEnv,
   };
   const [gateway, agent, tts] = await Promise.all([

@@ -15,9 +15,10 @@ import {
 } from '@xiaoyue/shared';
 import {
   answerToUpgrade,
-  GENEROUS_CONNECT_LIMITS,
   rawUpgrade,
+  sampleReply,
   startTestRedis,
+  TEST_GATEWAY_ENV,
   TestClient,
   type TestRedis,
   uniquePrefix,
@@ -50,12 +51,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
     REDIS_URL: server.url,
     QUEUE_PREFIX: prefix,
     PORT: '0',
-    HOST: '127.0.0.1',
-    AUTH_MODE: 'dev',
-    ALLOW_DEBUG_ACTIONS: 'true',
-    RATE_LIMIT_PER_MINUTE: '6000',
-    RATE_LIMIT_BURST: '100',
-    ...GENEROUS_CONNECT_LIMITS,
+    ...TEST_GATEWAY_ENV,
     ...env,
   });
   const logger = createLogger('gateway-test', 'silent');
@@ -100,19 +96,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
 }
 
 /** Her whole reply to a turn, without audio. */
-const replyData = (turnId = 'turn'): ReplyData => ({
-  turn_id: turnId,
-  thought: '',
-  chinese_content: '好的。',
-  vietnamese_display: 'Được.',
-  pinyin: 'hǎo de',
-  emotion: 'happy',
-  action: 'none',
-  quiz_list: [],
-  audio_base64: null,
-  sulking_level: 0,
-  timestamp: new Date().toISOString(),
-});
+const replyData = (turnId = 'turn'): ReplyData => sampleReply(turnId);
 
 /** A sentence of hers, numbered: any outbox event would do for delivery tests. */
 const sentence = (n: number, chinese = `第${n}句。`) =>

@@ -10,7 +10,7 @@ import {
   redisKeys,
   type ServerFrame,
 } from '@xiaoyue/shared';
-import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import { sampleReply, startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { EventFeed } from './event-feed.js';
@@ -96,19 +96,7 @@ async function startDelivery(user = 'lan') {
 const sentence = (n: number) =>
   ({ type: 'reply_text', data: { turn_id: 'turn', index: n, chinese: `第${n}句。`, pinyin: '' } }) as const;
 
-const reply = (audio: string | null): ReplyData => ({
-  turn_id: 'turn',
-  thought: '',
-  chinese_content: '好的。',
-  vietnamese_display: 'Được.',
-  pinyin: 'hǎo de',
-  emotion: 'happy',
-  action: 'none',
-  quiz_list: [],
-  audio_base64: audio,
-  sulking_level: 0,
-  timestamp: new Date().toISOString(),
-});
+const reply = (audio: string | null): ReplyData => sampleReply('turn', audio);
 
 describe('OrderedDelivery', () => {
   it('greets with the outbox head, replays what the client missed, then goes live, each event once', async () => {
