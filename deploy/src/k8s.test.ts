@@ -122,7 +122,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const lists = Object.fromEntries(
       scaled.map((s) => [s.spec.scaleTargetRef.name, s.spec.triggers[0].metadata.listName]),
     );
-    expect(lists).toEqual({ 'agent-worker': 'xiaoyue:chat:wait', 'tts-worker': 'xiaoyue:tts:wait' });
+    expect(lists).toEqual({ 'agent-worker': '{xiaoyue:chat}:chat:wait', 'tts-worker': '{xiaoyue:tts}:tts:wait' });
     const hpa = objects.find((o) => o.manifest.kind === 'HorizontalPodAutoscaler')?.manifest;
     expect(hpa?.spec.scaleTargetRef.name).toBe('gateway');
     const pdbs = objects.filter((o) => o.manifest.kind === 'PodDisruptionBudget').map((o) => o.manifest.metadata.name);

@@ -48,7 +48,7 @@ export function useSystemWithFakes(): SystemWithFakes {
   const context = {} as SystemWithFakes;
   beforeAll(async () => {
     const [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
-    Object.assign(context, { redis, gemini, edge, system: await startSystem({ redisUrl: redis.url, gemini, edge }) });
+    Object.assign(context, { redis, gemini, edge, system: await startSystem({ redis, gemini, edge }) });
   });
   afterEach(() => {
     for (const learner of learners.splice(0)) {

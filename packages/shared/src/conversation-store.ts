@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { type ConversationState, HistoryTurn } from './events.js';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 import type { SulkingLevel } from './reply.js';
 import { clampSulkingLevel, decaySulking, QUIET_PERIOD_REASON } from './sulking.js';
 
@@ -28,7 +28,7 @@ const PERSONA_FIELDS = ['sulking_level', 'sulking_reason', 'sulking_changed_at']
  */
 export class ConversationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: ConversationStoreOptions,
   ) {}

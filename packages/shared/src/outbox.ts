@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   type EventData,
   type EventKeyRef,
@@ -10,6 +9,7 @@ import {
   successFrame,
 } from './events.js';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 
 /**
  * How many of the latest events keep their idempotency key after they left the stream (a key stays
@@ -33,7 +33,8 @@ export const OUTBOX_DEDUPE_KEEP = 2_000;
  * - a final event releases the user's active-turn lock if it still belongs to that turn, and
  *   deletes what only an open turn needs: its gate (late events of the turn are dropped by its
  *   end key, see below) and the reply kept for the deadline watchdog;
- * - the event is PUBLISHed with its seq spliced in, so gateways forward it without re-encoding.
+ * - the event is SPUBLISHed (sharded pub/sub: the learner's shard) with its seq spliced in, so
+ *   gateways forward it without re-encoding.
  * KEYS: meta, stream, dedupe, activeTurn, then the gate and pending reply of the event's turn.
  * ARGV: json, key, maxLen, maxBytes, keep, ttl, channel, newEpoch, completes (the turn it ends, or '').
  * Shared by both scripts below; append returns {appended (1) or duplicate (0), seq}.
@@ -89,7 +90,7 @@ local function append(json, key, completes)
     if redis.call('GET', activeTurn) == completes then redis.call('DEL', activeTurn) end
     redis.call('DEL', gate, pendingReply)
   end
-  redis.call('PUBLISH', channel, payload)
+  redis.call('SPUBLISH', channel, payload)
   return {1, seq}
 end
 `;
@@ -176,10 +177,10 @@ export type ReadAfterResult =
   /** The events after `afterSeq` are no longer all there (trimmed, expired or a new epoch). */
   | { kind: 'resync'; head: OutboxHead; reason: string };
 
-interface OutboxRedis extends Redis {
+type OutboxRedis = RedisClient & {
   appendOutboxEvent(...args: string[]): Promise<[number, number]>;
   appendOutboxEventInOrder(...args: string[]): Promise<[number, number]>;
-}
+};
 
 /** An outbox payload starts `{"seq":N,"type":"…"`: the append script splices seq into the frame. */
 const ENVELOPE = /^\{"seq":(\d+),"type":"([a-z_]+)"/;
@@ -204,7 +205,7 @@ export class Outbox {
   private readonly redis: OutboxRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: OutboxOptions,
   ) {

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Histogram, Registry } from './metrics.js';
 import { type JobHandler, PauseQueue, startWorker, startWorkers, type WorkerHandlers } from './queue-worker.js';
-import { type ChatJob, createQueue, enqueue, type Queue, queueCatalog } from './queues.js';
+import { type ChatJob, createQueue, enqueue, type Queue, queueCatalog, queueKeyPrefix } from './queues.js';
 import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
 
 let server: TestRedis;
@@ -124,7 +124,7 @@ describe('startWorker', () => {
     const { worker, prefix } = chatWorker(async () => {}, 7);
     expect(worker.name).toBe('chat');
     expect(worker.concurrency).toBe(7);
-    expect(worker.opts).toMatchObject({ prefix, ...queueCatalog.chat.workerOptions });
+    expect(worker.opts).toMatchObject({ prefix: queueKeyPrefix(prefix, 'chat'), ...queueCatalog.chat.workerOptions });
   });
 
   it('pauses the queue on PauseQueue and runs the job again afterwards without using an attempt', async () => {

@@ -10,6 +10,7 @@ import {
   type QueueName,
   type QueuesConsumedBy,
   queueCatalog,
+  queueKeyPrefix,
   queuesConsumedBy,
 } from './queues.js';
 
@@ -83,7 +84,7 @@ export function startWorker<S extends z.ZodType>(
         throw Worker.RateLimitError();
       }
     },
-    { connection, prefix, concurrency, ...queue.workerOptions },
+    { connection, prefix: queueKeyPrefix(prefix, queue.name), concurrency, ...queue.workerOptions },
   );
   // Rate-limited jobs do not emit 'failed': only real failures (retried or final) are logged.
   worker.on('failed', (job, err) =>

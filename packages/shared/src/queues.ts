@@ -170,13 +170,26 @@ export function queuesConsumedBy<C extends QueueConsumer>(consumer: C): QueuesCo
   );
 }
 
+/**
+ * BullMQ's key prefix for one queue: hash-tagged, so that on a Redis Cluster each queue's keys
+ * share a slot (BullMQ's scripts touch several) and different queues land on different shards.
+ */
+export function queueKeyPrefix(prefix: string, queueName: string): string {
+  return `{${prefix}:${queueName}}`;
+}
+
 export function createQueue<S extends z.ZodType>(
   def: QueueDefinition<S>,
   connection: ConnectionOptions,
   prefix: string,
   options: Omit<QueueOptions, 'connection' | 'prefix'> = {},
 ): Queue {
-  return new Queue(def.name, { connection, prefix, defaultJobOptions: def.defaultJobOptions, ...options });
+  return new Queue(def.name, {
+    connection,
+    prefix: queueKeyPrefix(prefix, def.name),
+    defaultJobOptions: def.defaultJobOptions,
+    ...options,
+  });
 }
 
 /** Adds a job after validating its payload, with the catalog's deterministic job id. */

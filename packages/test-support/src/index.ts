@@ -4,6 +4,7 @@ export * from './fixtures.js';
 export * from './frame-log.js';
 export * from './processes.js';
 export * from './redis.js';
+export * from './redis-cluster.js';
 export * from './rejection.js';
 export * from './system.js';
 export * from './tcp-proxy.js';

@@ -9,7 +9,7 @@ import {
   PauseQueue,
   type QueuesConsumedBy,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
@@ -28,7 +28,7 @@ export interface AgentWorkerDeps {
   env: AgentEnv;
   logger: Logger;
   /** Worker-profile connection: waits out Redis restarts. */
-  redis: Redis;
+  redis: RedisClient;
   llm: TutorLlm;
   metrics: Registry;
   /** Lets learners interrupt streaming turns; without it they run to the end. */

@@ -5,7 +5,7 @@ import {
   type Logger,
   type Outbox,
   PendingReply,
-  type Redis,
+  type RedisClient,
   type RedisKeys,
   type ReplyData,
   type TurnDeadlineJob,
@@ -16,7 +16,7 @@ import { commitTurn, replyDataFrom } from './turn.js';
 export interface DeadlineDeps {
   outbox: Outbox;
   store: ConversationStore;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   logger: Logger;
   pendingReplyTtlSeconds: number;

@@ -14,7 +14,7 @@ import { createTutorLlm } from './llm/index.js';
 runWorkerService({
   name: 'agent-worker',
   loadEnv: loadAgentEnv,
-  async start({ env, logger, redis }) {
+  async start({ env, logger, redis, redisTopology }) {
     const llm = createTutorLlm(env);
     if (llm.name === 'offline') {
       logger.warn(
@@ -24,7 +24,7 @@ runWorkerService({
     // Gateways tell learners in `welcome` whether they talk to Gemini or the offline tutor.
     await redis.set(redisKeys(env.QUEUE_PREFIX).agentMode(), llm.name === 'gemini' ? 'online' : 'offline');
     const metrics = createMetricsRegistry('agent-worker');
-    const cancelSubscriber = await connectRedis(createWorkerRedis(env.REDIS_URL, 'agent-worker-cancel'));
+    const cancelSubscriber = await connectRedis(createWorkerRedis(redisTopology, 'agent-worker-cancel'));
     const cancellations = await TurnCancellations.listen(redis, cancelSubscriber, redisKeys(env.QUEUE_PREFIX));
     const agent = startAgentWorkers({ env, logger, redis, llm, metrics, cancellations });
     return {

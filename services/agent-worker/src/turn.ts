@@ -15,7 +15,7 @@ import {
   type Queue,
   type QuizItem,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type RedisKeys,
   type SulkingLevel,
   sulkingTransition,
@@ -39,7 +39,7 @@ export interface TurnDeps {
   /** The history window; a turn beyond it folds the oldest into the learner profile. */
   historyTurns: number;
   outbox: Outbox;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   ttsQueue: Queue;
   logger: Logger;

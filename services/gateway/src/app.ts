@@ -13,7 +13,7 @@ import {
   Outbox,
   outboxOptionsFrom,
   type Queue,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
@@ -39,9 +39,9 @@ export interface GatewayDeps {
   env: GatewayEnv;
   logger: Logger;
   /** Producer-profile connection (fails fast). */
-  redis: Redis;
+  redis: RedisClient;
   /** Worker-profile connection dedicated to pub/sub. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** `tts` carries replays (a past line spoken again). */
   queues: { chat: Queue; turnDeadline: Queue; tts: Queue; quizJudge: Queue };
   /** Served at `/metrics`; a fresh one is made when not given. */

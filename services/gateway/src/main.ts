@@ -5,9 +5,11 @@ import {
   createProducerRedis,
   createQueue,
   createWorkerRedis,
-  describeRedisUrl,
+  describeRedisTopology,
   exitOnStartupError,
+  logRedisErrors,
   queueCatalog,
+  redisTopologyFrom,
   shutdownOnSignals,
   startHealthServer,
 } from '@xiaoyue/shared';
@@ -17,12 +19,13 @@ import { loadGatewayEnv } from './env.js';
 async function main(): Promise<void> {
   const env = loadGatewayEnv();
   const logger = createLogger('gateway', env.LOG_LEVEL);
-  const redis = createProducerRedis(env.REDIS_URL, 'gateway');
-  const subscriber = createWorkerRedis(env.REDIS_URL, 'gateway-subscriber');
-  const queueConnection = createProducerRedis(env.REDIS_URL, 'gateway-queues');
-  for (const client of [redis, subscriber, queueConnection]) {
-    client.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  }
+  const topology = redisTopologyFrom(env);
+  const redis = createProducerRedis(topology, 'gateway');
+  const subscriber = createWorkerRedis(topology, 'gateway-subscriber');
+  const queueConnection = createProducerRedis(topology, 'gateway-queues');
+  logRedisErrors(redis, logger, 'gateway');
+  logRedisErrors(subscriber, logger, 'gateway-subscriber');
+  logRedisErrors(queueConnection, logger, 'gateway-queues');
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
   const queues = {
     chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
           metrics: gateway.metrics,
         });
   logger.info(
-    { redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX, metricsPort: metricsServer?.port },
+    { redis: describeRedisTopology(topology), prefix: env.QUEUE_PREFIX, metricsPort: metricsServer?.port },
     'gateway ready',
   );
 

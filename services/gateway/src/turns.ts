@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { enqueue, type Queue, queueCatalog, type Redis, type RedisKeys } from '@xiaoyue/shared';
+import { enqueue, type Queue, queueCatalog, type RedisClient, type RedisKeys } from '@xiaoyue/shared';
 
 export interface TurnRequest {
   userId: string;
@@ -22,7 +22,7 @@ const LOCK_GRACE_MS = 5_000;
  */
 export class TurnStarter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly queues: { chat: Queue; turnDeadline: Queue },
     private readonly turnTimeoutMs: number,

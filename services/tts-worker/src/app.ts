@@ -5,7 +5,7 @@ import {
   outboxOptionsFrom,
   type QueuesConsumedBy,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
@@ -22,7 +22,7 @@ export interface TtsWorkerDeps {
   env: TtsEnv;
   logger: Logger;
   /** Worker-profile connection: waits out Redis restarts. */
-  redis: Redis;
+  redis: RedisClient;
   synthesizer: SpeechSynthesizer;
   metrics: Registry;
 }

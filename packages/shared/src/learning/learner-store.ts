@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { LearnerProfile, type ProgressData, type QuizItem } from '../events.js';
 import { progressKeys, type RedisKeys } from '../keys.js';
 import type { HskLevel } from '../protocol.js';
+import type { RedisClient } from '../redis.js';
 import { type LearnerFacts, QuizDraft } from '../reply.js';
 import { dueAt, isLearned, type Mistake, newCard, ReviewCard, reviewCard } from './cards.js';
 import { mergeFacts } from './profile.js';
@@ -195,7 +195,7 @@ export class LearnerStore {
   private readonly bounds: LearnerBounds;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     options: LearnerStoreOptions,
   ) {

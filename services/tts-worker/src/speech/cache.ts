@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@xiaoyue/shared';
 import type { SpeechRequest, SpeechResult, SpeechSynthesizer, WordBoundary } from './types.js';
 
 export interface SpeechCacheOptions {
@@ -46,10 +46,10 @@ return total
 /** Marks an entry as just used. KEYS: index, clock, entry. */
 const TOUCH_SCRIPT = `return redis.call('ZADD', KEYS[1], 'XX', redis.call('INCR', KEYS[2]), KEYS[3])`;
 
-interface CacheRedis extends Redis {
+type CacheRedis = RedisClient & {
   putSpeechCacheEntry(...args: (string | Buffer | number)[]): Promise<number>;
   touchSpeechCacheEntry(...args: string[]): Promise<number>;
-}
+};
 
 /** Serialised entry: 4-byte length of the boundaries JSON, the JSON, then the mp3 bytes. */
 function encode(result: SpeechResult): Buffer {
@@ -83,7 +83,7 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
 
   constructor(
     private readonly inner: SpeechSynthesizer,
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: SpeechCacheOptions,
   ) {
     this.name = inner.name;
