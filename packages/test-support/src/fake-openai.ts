@@ -225,7 +225,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(completion.slice(0, Math.floor(completion.length / 2)));
-        res.destroy();
+        later(50, () => res.destroy()); // once what was written has left
       });
       return;
     }
@@ -269,7 +269,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         if (closed) return;
         writeSplit(res, `data: ${JSON.stringify(event)}\n\n`);
         if (index < events.length - 1) return;
-        if (truncated) res.destroy();
+        if (truncated)
+          later(50, () => res.destroy()); // once what was written has left
         else res.end('data: [DONE]\n\n');
       });
     });
