@@ -262,8 +262,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     let at = delayMs;
     events.forEach((event, index) => {
-      if (index > 0 && options.latency)
-        at += (JSON.stringify(event).length / 64 / options.latency.tokensPerSecond) * 1000;
+      // As fast as the model writes: the text a delta carries (≈ 4 characters a token).
+      if (index > 0 && options.latency) at += (deltaText(event).length / 4 / options.latency.tokensPerSecond) * 1000;
       if (index > 0 && spec.intervalMs) at += spec.intervalMs;
       later(at, () => {
         if (closed) return;
@@ -296,6 +296,13 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The text a chunk carries (content or reasoning). */
+function deltaText(event: object): string {
+  const delta = (event as { choices?: { delta?: { content?: string; reasoning_content?: string } }[] }).choices?.[0]
+    ?.delta;
+  return `${delta?.content ?? ''}${delta?.reasoning_content ?? ''}`;
 }
 
 function usage(content: string) {
