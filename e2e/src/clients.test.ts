@@ -125,6 +125,14 @@ describe('pnpm check', () => {
     );
     expect(openai.requests.at(-1)?.body.response_format.type).toBe('json_schema');
 
+    openai.enqueue({ kind: 'reply', body: { correct: false, explanation: 'Sai.' } });
+    const jsonMode = await check('llm', { ...env, OPENAI_JSON_MODE: 'json_object' });
+    expect(jsonMode.output).toMatch(/^PASS llm: .* json_object honoured/);
+    expect(openai.requests.at(-1)?.body.response_format).toEqual({ type: 'json_object' });
+  }, 60_000);
+
+  it('says when an OpenAI-compatible server ignores or refuses the JSON schema, or the LLM is not configured', async () => {
+    const env = openAiAgentEnv(openai);
     openai.enqueue({ kind: 'reply', body: 'Sure! {"correct": true}' });
     const ignored = await check('llm', env);
     expect(ignored.code).toBe(1);
@@ -140,14 +148,9 @@ describe('pnpm check', () => {
     const refused = await check('llm', env);
     expect(refused.output).toMatch(/FAIL llm: openai fake-chat-1: .*400.*try OPENAI_JSON_MODE=json_object/);
 
-    openai.enqueue({ kind: 'reply', body: { correct: false, explanation: 'Sai.' } });
-    const jsonMode = await check('llm', { ...env, OPENAI_JSON_MODE: 'json_object' });
-    expect(jsonMode.output).toMatch(/^PASS llm: .* json_object honoured/);
-    expect(openai.requests.at(-1)?.body.response_format).toEqual({ type: 'json_object' });
-
     expect((await check('llm', {})).output).toMatch(/FAIL llm: no LLM is configured/);
     expect((await check('llm', { LLM_PROVIDER: 'openai' })).output).toMatch(/OPENAI_MODEL: required/);
-  });
+  }, 60_000);
 
   it('passes tts with the offline voice', async () => {
     const result = await check('tts', { TTS_PROVIDER: 'espeak' });
