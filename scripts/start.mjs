@@ -41,6 +41,26 @@ function redisAnswers(url, timeoutMs = 1_000) {
   });
 }
 
+const OLLAMA_URL = 'http://127.0.0.1:11434';
+
+/** The models of an Ollama answering on this machine (GET /api/tags, else /v1/models), or undefined. */
+async function localOllamaModels(timeoutMs = 400) {
+  for (const [path, names] of [
+    ['/api/tags', (body) => body.models?.map((m) => m.name)],
+    ['/v1/models', (body) => body.data?.map((m) => m.id)],
+  ]) {
+    try {
+      const response = await fetch(`${OLLAMA_URL}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) continue;
+      const found = names(await response.json());
+      return Array.isArray(found) ? found.filter((n) => typeof n === 'string') : [];
+    } catch {
+      // nothing there, or not an Ollama
+    }
+  }
+  return undefined;
+}
+
 const LEVELS = {
   10: 'trace',
   20: 'debug',
@@ -161,7 +181,23 @@ if (redisUrl && (await redisAnswers(redisUrl))) {
 // A local run: anonymous learners and the testing actions are allowed unless configured otherwise,
 // so it listens on this machine only (HOST=0.0.0.0 to open it to the network, with AUTH_MODE=jwt).
 const env = { AUTH_MODE: 'dev', ALLOW_DEBUG_ACTIONS: 'true', HOST: '127.0.0.1', ...process.env, REDIS_URL: redisUrl };
-if (!env.GEMINI_API_KEY) say('start', 'no GEMINI_API_KEY: XiaoYue runs in offline practice mode');
+if (env.LLM_PROVIDER === 'openai') {
+  say(
+    'start',
+    `her mind: ${env.OPENAI_MODEL ?? '(OPENAI_MODEL unset)'} at ${env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'}`,
+  );
+} else if (!env.GEMINI_API_KEY && env.LLM_PROVIDER !== 'gemini') {
+  say('start', 'no LLM configured (GEMINI_API_KEY, or LLM_PROVIDER=openai): XiaoYue runs in offline practice mode');
+  const ollama = await localOllamaModels();
+  if (ollama) {
+    const model = ollama[0] ?? 'MODEL';
+    say(
+      'start',
+      `an Ollama answers on ${OLLAMA_URL}${ollama.length ? ` (models: ${ollama.slice(0, 5).join(', ')})` : ''}; to use it:`,
+    );
+    say('start', `  LLM_PROVIDER=openai OPENAI_BASE_URL=${OLLAMA_URL}/v1 OPENAI_MODEL=${model} pnpm start`);
+  }
+}
 for (const name of services) {
   const child = spawn(process.execPath, [join(root, 'services', name, 'dist', 'main.js')], {
     env,

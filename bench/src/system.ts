@@ -12,13 +12,15 @@ import {
  */
 export function startBenchSystem(
   redisUrl: string,
-  gemini: FakeGemini,
+  /** Gemini's fake, or undefined with the LLM's variables in `agentEnv` (an OpenAI-compatible fake). */
+  gemini: FakeGemini | undefined,
   edge: FakeEdgeTts,
   env: Record<string, string> = {},
+  agentEnv: Record<string, string> = {},
 ): Promise<RunningSystem> {
   return startSystem({
     redisUrl,
-    gemini,
+    ...(gemini ? { gemini } : {}),
     edge,
     prefix: uniquePrefix('bench'),
     readyTimeoutMs: 30_000,
@@ -31,7 +33,7 @@ export function startBenchSystem(
       ...env,
     },
     gatewayEnv: { ALLOW_DEBUG_ACTIONS: 'false', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '1000' },
-    agentEnv: { AGENT_CONCURRENCY: '200' },
+    agentEnv: { AGENT_CONCURRENCY: '200', ...agentEnv },
     ttsEnv: { TTS_CONCURRENCY: '200' },
   });
 }

@@ -1,5 +1,6 @@
 export * from './fake-edge-tts.js';
 export * from './fake-gemini.js';
+export * from './fake-openai.js';
 export * from './fixtures.js';
 export * from './frame-log.js';
 export * from './processes.js';
