@@ -79,7 +79,11 @@ async function chatThroughFailover(
     await load;
     await Promise.all([...learners, probe].map((l) => l.settle(40_000)));
     const result = tally(scenario, learners);
-    console.log(`CHAOS ${scenario}: recovered ${recoveryMs} ms after the kill`);
+    const refusals = new Map<string, number>();
+    for (const code of [...learners, probe].flatMap((l) => l.refusals)) refusals.set(code, (refusals.get(code) ?? 0) + 1);
+    console.log(
+      `CHAOS ${scenario}: recovered ${recoveryMs} ms after the kill; chats not accepted: ${JSON.stringify(Object.fromEntries(refusals))}`,
+    );
     if (result.lost > 0 && process.env.CHAOS_DEBUG) {
       for (const service of services) {
         console.log(
