@@ -27,7 +27,12 @@ export const BENCH_CONNECTION = 'bench';
 const bullmqScriptBySha = new Map(
   Object.values(bullmqScripts as unknown as Record<string, { name?: string; content?: unknown }>)
     .filter((script) => typeof script.content === 'string')
-    .map((script) => [createHash('sha1').update(script.content as string).digest('hex'), script.name as string]),
+    .map((script) => [
+      createHash('sha1')
+        .update(script.content as string)
+        .digest('hex'),
+      script.name as string,
+    ]),
 );
 
 /** Our own keys' families (`<prefix>:{u:<id>}:<family>[:<id>]`) mapped to what the code uses them for. */

@@ -127,7 +127,12 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
           turns,
           connects,
           sockets,
-          breakdown: { turns: breakdownTurns, seed: seedBreakdown, streamed: streamedBreakdown, background: backgroundBreakdown },
+          breakdown: {
+            turns: breakdownTurns,
+            seed: seedBreakdown,
+            streamed: streamedBreakdown,
+            background: backgroundBreakdown,
+          },
         },
       },
     ];

@@ -55,6 +55,13 @@ export function redisKeys(prefix: string) {
     /** Pub/sub channel on which a user's outbox events are announced to gateways. */
     userChannel: (userId: string) => `${prefix}:events:${userId}`,
     userChannelPattern: () => `${prefix}:events:*`,
+    /**
+     * Every open turn's deadline (sorted set: turn-deadline payload → due, epoch ms), swept by the
+     * agents (`TurnDeadlines`). Global, not per learner: its own hash tag, never in a script with a
+     * learner's keys. Bounded by the turns started in the last TURN_TIMEOUT_MS (each is removed
+     * once handled, a few ms after its due time); no TTL (a TTL would drop pending deadlines).
+     */
+    turnDeadlines: () => `${prefix}:{turn-deadlines}`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
     agentMode: () => `${prefix}:agent-mode`,
   };
