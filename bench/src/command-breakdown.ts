@@ -90,7 +90,8 @@ function queueOf(prefix: string, keys: string[]): string | undefined {
   for (const key of keys) {
     if (!key.startsWith(`${prefix}:`) || key.includes('{u:')) continue;
     const queue = key.slice(prefix.length + 1).split(':')[0];
-    if (queue && !['events', 'turn-cancel', 'agent-mode'].includes(queue)) return queue;
+    // Our own global keys: hash-tagged (`{turn-deadlines}`, `{tts-cache}`…) or pub/sub and flags.
+    if (queue && !queue.startsWith('{') && !['events', 'turn-cancel', 'agent-mode'].includes(queue)) return queue;
   }
   return undefined;
 }

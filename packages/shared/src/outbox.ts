@@ -43,26 +43,31 @@ local meta, stream, dedupe, activeTurn, gate, pendingReply = unpack(KEYS, 1, 6)
 local maxLen, maxBytes, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local ttl, channel, newEpoch = ARGV[6], ARGV[7], ARGV[8]
 
--- Drops the oldest events while the stream is over a cap (the newest stays); returns the first seq left.
-local function trim(bytes)
-  local length = redis.call('XLEN', stream)
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  while length > 1 and (length > maxLen or bytes > maxBytes) do
-    redis.call('XDEL', stream, oldest[1])
-    bytes, length = bytes - #oldest[2][2], length - 1
-    oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  end
-  redis.call('HSET', meta, 'bytes', bytes)
-  return tonumber(string.match(oldest[1], '^%d+'))
-end
+local function seqOfId(id) return tonumber(string.match(id, '^%d+')) end
 
--- The stream's bytes; an outbox kept before they were counted is counted once.
-local function streamBytes()
-  local bytes = redis.call('HGET', meta, 'bytes')
-  if bytes then return tonumber(bytes) end
+-- The stream's bytes, for an outbox kept before they were counted (counted once).
+local function countBytes()
   local total = 0
   for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do total = total + #entry[2][2] end
   return total
+end
+
+-- Drops the oldest events while the stream is over a cap (the newest stays). Returns the bytes
+-- left and the seq below which idempotency keys may go: the oldest event left, or \`keep\` events
+-- back if that is older (the oldest event is read only when the stream is longer than \`keep\`
+-- or was trimmed: the stream's seqs are contiguous, so it cannot be newer otherwise).
+local function trim(seq, bytes)
+  local length = redis.call('XLEN', stream)
+  local firstLeft = 0
+  while length > 1 and (length > maxLen or bytes > maxBytes) do
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', stream, oldest[1])
+    bytes, length = bytes - #oldest[2][2], length - 1
+    firstLeft = seqOfId(oldest[1]) + 1
+  end
+  if length >= keep then firstLeft = seqOfId(redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]) end
+  if firstLeft == 0 then return bytes, seq - keep + 1 end
+  return bytes, math.min(firstLeft, seq - keep + 1)
 end
 
 local function append(json, key, completes)
@@ -71,17 +76,21 @@ local function append(json, key, completes)
     if completes ~= '' then redis.call('DEL', gate, pendingReply) end
     return {0, tonumber(existing)}
   end
-  if redis.call('EXISTS', meta) == 0 then
+  local state = redis.call('HMGET', meta, 'epoch', 'seq', 'bytes')
+  local epoch, seq, bytes = state[1], tonumber(state[2]) or 0, tonumber(state[3])
+  if not epoch then
     redis.call('DEL', stream, dedupe)
-    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', 0, 'bytes', 0)
+    epoch, seq, bytes = newEpoch, 0, 0
   end
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  seq = seq + 1
   local payload = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
-  local bytes = streamBytes() + #payload
+  bytes = (bytes or countBytes()) + #payload
   redis.call('XADD', stream, seq .. '-0', 'e', payload)
-  local firstSeq = trim(bytes)
+  local below
+  bytes, below = trim(seq, bytes)
+  redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'bytes', bytes)
   redis.call('ZADD', dedupe, seq, key)
-  redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. math.min(firstSeq, seq - keep + 1))
+  redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. below)
   redis.call('EXPIRE', meta, ttl)
   redis.call('EXPIRE', stream, ttl)
   redis.call('EXPIRE', dedupe, ttl)
