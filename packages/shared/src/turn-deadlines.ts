@@ -5,13 +5,19 @@ import { TurnDeadlineJob } from './queues.js';
 /**
  * Claims due deadlines: the due members (oldest first, at most `limit`) are leased, i.e. re-scored
  * to `now + leaseMs`, so that a sweeper killed while answering them leaves them due again for
- * another one once the lease runs out. Returns {members..., nextDueAt or ''} (the score of the
- * earliest one left when nothing was due, so that the sweeper sleeps until then).
+ * another one once the lease runs out. Returns {members..., nextDueAt or ''}: when fewer than
+ * `limit` were due, the score of the earliest one not due yet (read before leasing, so not one of
+ * these), so that the sweeper sleeps until then; '' when there is none, or more may be due now.
  * KEYS: the deadline set. ARGV: now, limit, leaseMs.
  */
 const CLAIM_DUE_SCRIPT = `
 local now, limit, leaseMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+local nextDueAt = ''
+if #due < limit then
+  local upcoming = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  nextDueAt = upcoming[2] or ''
+end
 if #due > 0 then
   local leased = {}
   for i, member in ipairs(due) do
@@ -19,11 +25,9 @@ if #due > 0 then
     leased[2 * i] = member
   end
   redis.call('ZADD', KEYS[1], unpack(leased))
-  due[#due + 1] = ''
-  return due
 end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {first[2] or ''}
+due[#due + 1] = nextDueAt
+return due
 `;
 
 interface DeadlineRedis extends Redis {
@@ -73,8 +77,8 @@ export class TurnDeadlines {
   }
 
   /**
-   * Leases up to `limit` deadlines due at `now` for `leaseMs`; when none is due, tells when the
-   * next one is (`undefined`: none is scheduled).
+   * Leases up to `limit` deadlines due at `now` for `leaseMs`, and tells when the next one not yet
+   * due is (`undefined`: none is scheduled, or a full batch was claimed and more may be due).
    */
   async claimDue(
     now: number,
@@ -87,11 +91,10 @@ export class TurnDeadlines {
       String(limit),
       String(leaseMs),
     );
-    const last = reply[reply.length - 1] ?? '';
-    const members = reply.slice(0, -1);
+    const nextDueAt = reply[reply.length - 1] ?? '';
     return {
-      claimed: members.map((member) => ({ member, job: parseMember(member) })),
-      nextDueAt: members.length === 0 && last !== '' ? Number(last) : undefined,
+      claimed: reply.slice(0, -1).map((member) => ({ member, job: parseMember(member) })),
+      nextDueAt: nextDueAt === '' ? undefined : Number(nextDueAt),
     };
   }
 

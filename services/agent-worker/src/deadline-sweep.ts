@@ -23,8 +23,9 @@ const RETRY_AFTER_ERROR_MS = 1_000;
  * The agent's turn-deadline sweeper: claims the deadlines that fell due (any agent may: a dead one
  * is not needed), answers those turns through the watchdog, and removes them. It sleeps until the
  * next deadline is due, or `idleMs` when none is near: with nobody chatting it costs one script
- * call (three commands) per `idleMs`. A deadline whose watchdog failed stays leased and is tried
- * again when the lease runs out; one whose payload does not parse is dropped.
+ * call (three commands) per `idleMs`; a turn's deadline costs one call (four) when it falls due,
+ * and a ZREM. A deadline whose watchdog failed stays leased and is tried again when the lease runs
+ * out; one whose payload does not parse is dropped.
  */
 export class TurnDeadlineSweep {
   private stopped = false;
@@ -42,11 +43,10 @@ export class TurnDeadlineSweep {
       try {
         const now = Date.now();
         const { claimed, nextDueAt } = await deadlines.claimDue(now, batch, leaseMs);
-        if (claimed.length > 0) {
-          await deadlines.remove(await this.answer(claimed));
-          continue;
-        }
-        if (nextDueAt !== undefined) sleepMs = Math.max(0, Math.min(idleMs, nextDueAt - now));
+        if (claimed.length > 0) await deadlines.remove(await this.answer(claimed));
+        // A full batch: more may be due at once.
+        if (claimed.length === batch) continue;
+        if (nextDueAt !== undefined) sleepMs = Math.max(0, Math.min(idleMs, nextDueAt - Date.now()));
       } catch (error) {
         logger.warn({ err: (error as Error).message }, 'turn-deadline sweep failed; trying again');
         sleepMs = RETRY_AFTER_ERROR_MS;
