@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as bullmqScripts from 'bullmq/dist/esm/scripts/index.js';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 /**
@@ -23,17 +23,22 @@ export interface CommandBreakdown {
 /** Connections named so are the benchmark's own (readings, MONITOR): not counted. */
 export const BENCH_CONNECTION = 'bench';
 
-/** BullMQ's scripts by the SHA-1 that EVALSHA names them with (ioredis defineCommand hashes the Lua). */
-const bullmqScriptBySha = new Map(
-  Object.values(bullmqScripts as unknown as Record<string, { name?: string; content?: unknown }>)
-    .filter((script) => typeof script.content === 'string')
-    .map((script) => [
-      createHash('sha1')
-        .update(script.content as string)
-        .digest('hex'),
-      script.name as string,
-    ]),
-);
+/**
+ * BullMQ's scripts by the SHA-1 that EVALSHA names them with, as BullMQ registers them on a client
+ * (ioredis `defineCommand` keeps each script, hashed, in `scriptsSet`, under `<name>:<version>`).
+ */
+async function bullmqScriptsBySha(redisUrl: string): Promise<Map<string, string>> {
+  const client = new Redis(redisUrl, { connectionName: BENCH_CONNECTION, maxRetriesPerRequest: null });
+  const probe = new Queue('script-probe', { connection: client });
+  try {
+    await probe.waitUntilReady();
+    const scripts = (client as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet;
+    return new Map(Object.entries(scripts).map(([name, script]) => [script.sha, name.split(':')[0] as string]));
+  } finally {
+    await probe.close();
+    client.disconnect();
+  }
+}
 
 /** Our own keys' families (`<prefix>:{u:<id>}:<family>[:<id>]`) mapped to what the code uses them for. */
 const LEARNER_FAMILIES: Record<string, string> = {
@@ -65,10 +70,22 @@ const LEARNER_FAMILIES: Record<string, string> = {
  * What a top-level command is for, from its name and arguments: `bullmq <queue>: <script>` for
  * BullMQ, the key family for ours. `prefix` is the system's key prefix (QUEUE_PREFIX).
  */
-export function purposeOf(prefix: string, command: string, args: string[]): string {
+export function purposeOf(
+  prefix: string,
+  command: string,
+  args: string[],
+  bullmqScriptBySha: Map<string, string> = new Map(),
+): string {
   const name = command.toLowerCase();
   if (name === 'evalsha' || name === 'eval') {
-    const script = name === 'evalsha' ? bullmqScriptBySha.get(args[0] ?? '') : undefined;
+    // ioredis sends a script's body (EVAL) the first time, its SHA-1 (EVALSHA) afterwards.
+    const sha =
+      name === 'evalsha'
+        ? (args[0] ?? '')
+        : createHash('sha1')
+            .update(args[0] ?? '')
+            .digest('hex');
+    const script = bullmqScriptBySha.get(sha);
     const keyCount = Number(args[1] ?? 0);
     const keys = args.slice(2, 2 + keyCount);
     if (script) return `bullmq ${queueOf(prefix, keys) ?? '?'}: ${script}`;
@@ -110,6 +127,7 @@ export async function recordCommands(
   prefix: string,
   work: () => Promise<void>,
 ): Promise<CommandBreakdown> {
+  const bullmqScriptBySha = await bullmqScriptsBySha(redisUrl);
   const admin = new Redis(redisUrl, { connectionName: BENCH_CONNECTION });
   const monitor = await admin.monitor();
   const names = new Map<string, string>();
@@ -146,7 +164,7 @@ export async function recordCommands(
   for (const { source, command, args } of lines) {
     if (source !== 'lua') {
       const connection = names.get(source) || `unnamed ${source}`;
-      current = { connection, purpose: purposeOf(prefix, command, args) };
+      current = { connection, purpose: purposeOf(prefix, command, args, bullmqScriptBySha) };
     }
     if (current.connection.startsWith(BENCH_CONNECTION)) continue;
     breakdown.total++;

@@ -77,18 +77,24 @@ local function append(json, key, completes)
     return {0, tonumber(existing)}
   end
   local state = redis.call('HMGET', meta, 'epoch', 'seq', 'bytes')
-  local epoch, seq, bytes = state[1], tonumber(state[2]) or 0, tonumber(state[3])
-  if not epoch then
+  local seq, bytes = tonumber(state[2]), tonumber(state[3])
+  local fresh = not (state[1] or seq or bytes)
+  if fresh then
+    -- No meta hash: a new (or expired) outbox starts a new epoch.
     redis.call('DEL', stream, dedupe)
-    epoch, seq, bytes = newEpoch, 0, 0
+    seq, bytes = 0, 0
   end
-  seq = seq + 1
+  seq = (seq or 0) + 1
   local payload = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
   bytes = (bytes or countBytes()) + #payload
   redis.call('XADD', stream, seq .. '-0', 'e', payload)
   local below
   bytes, below = trim(seq, bytes)
-  redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'bytes', bytes)
+  if fresh then
+    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', seq, 'bytes', bytes)
+  else
+    redis.call('HSET', meta, 'seq', seq, 'bytes', bytes)
+  end
   redis.call('ZADD', dedupe, seq, key)
   redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. below)
   redis.call('EXPIRE', meta, ttl)
