@@ -302,11 +302,11 @@ export class Outbox {
 
   /** The next index a turn's gate waits for, and whether it takes no more (closed, or the turn ended). */
   async gateState(userId: string, turnId: string): Promise<{ next: number; closed: boolean }> {
-    const [[, [next, closed]], [, ended]] = (await this.redis
-      .multi()
-      .hmget(this.keys.turnGate(userId, turnId), 'next', 'closed')
-      .zscore(this.keys.outboxDedupe(userId), turnEndKey(turnId))
-      .exec()) as [[null, (string | null)[]], [null, string | null]];
+    // One round trip without MULTI (two commands more): the ordered append checks again atomically.
+    const [[next, closed], ended] = await Promise.all([
+      this.redis.hmget(this.keys.turnGate(userId, turnId), 'next', 'closed'),
+      this.redis.zscore(this.keys.outboxDedupe(userId), turnEndKey(turnId)),
+    ]);
     return { next: Number(next ?? 0), closed: closed !== null || ended !== null };
   }
 
