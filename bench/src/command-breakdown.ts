@@ -102,22 +102,31 @@ export function purposeOf(
   return `${familyOf(prefix, key) ?? 'other'}: ${name}`;
 }
 
-/** The BullMQ queue a command's keys belong to (`<prefix>:<queue>:<type or job id>`), if any. */
+/**
+ * The BullMQ queue a command's keys belong to, if any: `<prefix>:<queue>:<type or id>`, or with a
+ * hash-tagged queue prefix (Redis Cluster) `{<prefix>:<queue>}:<queue>:<type or id>`.
+ */
 function queueOf(prefix: string, keys: string[]): string | undefined {
   for (const key of keys) {
-    if (!key.startsWith(`${prefix}:`) || key.includes('{u:')) continue;
+    const tagged = /^\{([^}]*)\}:([^:]+):/.exec(key);
+    if (tagged) {
+      if (tagged[1] === `${prefix}:${tagged[2]}`) return tagged[2];
+      continue;
+    }
+    if (!key.startsWith(`${prefix}:`) || key.includes('{')) continue;
     const queue = key.slice(prefix.length + 1).split(':')[0];
-    // Our own global keys: hash-tagged (`{turn-deadlines}`, `{tts-cache}`…) or pub/sub and flags.
-    if (queue && !queue.startsWith('{') && !['events', 'turn-cancel', 'agent-mode'].includes(queue)) return queue;
+    // Our own global keys that are not hash-tagged: pub/sub channels and flags.
+    if (queue && !['events', 'turn-cancel', 'agent-mode'].includes(queue)) return queue;
   }
   return undefined;
 }
 
-/** What one of our keys is for: a learner key's family, else the first segment after the prefix. */
+/** What one of our keys is for: a learner key's family, else the global key's name after the prefix. */
 function familyOf(prefix: string, key: string): string | undefined {
   const learner = /\{u:[^}]*\}:([a-z-]+)/.exec(key);
   if (learner) return LEARNER_FAMILIES[learner[1] as string] ?? learner[1];
-  if (key.startsWith(`${prefix}:`)) return key.slice(prefix.length + 1).split(':')[0];
+  const global = key.replace(/[{}]/g, '');
+  if (global.startsWith(`${prefix}:`)) return global.slice(prefix.length + 1).split(':')[0];
   return undefined;
 }
 

@@ -61,7 +61,7 @@ export function redisKeys(prefix: string) {
      * learner's keys. Bounded by the turns started in the last TURN_TIMEOUT_MS (each is removed
      * once handled, a few ms after its due time); no TTL (a TTL would drop pending deadlines).
      */
-    turnDeadlines: () => `${prefix}:{turn-deadlines}`,
+    turnDeadlines: () => `{${prefix}:turn-deadlines}`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
     agentMode: () => `${prefix}:agent-mode`,
   };
