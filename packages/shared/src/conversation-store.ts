@@ -44,11 +44,11 @@ export class ConversationStore {
   }
 
   async loadContext(userId: string, turns = this.options.historyTurns): Promise<ConversationContext> {
-    const [[, persona], [, raw]] = (await this.redis
-      .multi()
-      .hmget(this.keys.persona(userId), ...PERSONA_FIELDS)
-      .lrange(this.keys.history(userId), -turns, -1)
-      .exec()) as [[null, (string | null)[]], [null, string[]]];
+    // Read in one round trip without MULTI (two commands more): one turn at a time per learner.
+    const [persona, raw] = await Promise.all([
+      this.redis.hmget(this.keys.persona(userId), ...PERSONA_FIELDS),
+      this.redis.lrange(this.keys.history(userId), -turns, -1),
+    ]);
     const sulk = this.sulkOf(persona);
     return {
       sulkingLevel: sulk.level,

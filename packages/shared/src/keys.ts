@@ -61,6 +61,13 @@ export function redisKeys(prefix: string) {
      * gateways holding the user's sockets: on a cluster, one shard (the learner's) carries it.
      */
     userChannel: (userId: string) => `${user(userId)}:events`,
+    /**
+     * Every open turn's deadline (sorted set: turn-deadline payload → due, epoch ms), swept by the
+     * agents (`TurnDeadlines`). Global, not per learner: its own hash tag, never in a script with a
+     * learner's keys. Bounded by the turns started in the last TURN_TIMEOUT_MS (each is removed
+     * once handled, a few ms after its due time); no TTL (a TTL would drop pending deadlines).
+     */
+    turnDeadlines: () => `{${prefix}:turn-deadlines}`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
     agentMode: () => `{${prefix}:agent-mode}`,
   };

@@ -62,6 +62,8 @@ function chatJob(turnId: string): ChatJob {
   };
 }
 
+const KEEP_COMPLETED = { removeOnComplete: false };
+
 async function finished(queue: Queue, jobId: string) {
   await expect
     .poll(async () => (await queue.getJob(jobId))?.finishedOn, { timeout: 10_000, interval: 50 })
@@ -92,7 +94,8 @@ describe('startWorker', () => {
       return 'answered';
     });
     const payload = chatJob('turn-parsed-1');
-    await enqueue(queue, queueCatalog.chat, payload);
+    // Kept once completed (the catalog deletes completed jobs) so that the test can read it.
+    await enqueue(queue, queueCatalog.chat, payload, KEEP_COMPLETED);
     const job = await finished(queue, 'turn-parsed-1');
     expect(job.returnvalue).toBe('answered');
     expect(seen).toEqual([{ payload, jobId: 'turn-parsed-1', signal: expect.any(AbortSignal) }]);
@@ -134,7 +137,7 @@ describe('startWorker', () => {
       if (runs.length === 1) throw new PauseQueue(500, 'LLM rate limited');
       return 'answered';
     });
-    await enqueue(queue, queueCatalog.chat, chatJob('turn-paused-1'));
+    await enqueue(queue, queueCatalog.chat, chatJob('turn-paused-1'), KEEP_COMPLETED);
     const job = await finished(queue, 'turn-paused-1');
     expect(await job.getState()).toBe('completed');
     expect(runs.map((run) => run.attemptsMade)).toEqual([0, 0]);

@@ -16,8 +16,10 @@ import {
   type ServiceWorkers,
   startWorkers,
   type TurnCancellations,
+  TurnDeadlines,
 } from '@xiaoyue/shared';
-import { enforceTurnDeadline } from './deadline.js';
+import { type DeadlineDeps, enforceTurnDeadline } from './deadline.js';
+import { TurnDeadlineSweep } from './deadline-sweep.js';
 import type { AgentEnv } from './env.js';
 import { judgeAnswer } from './judge.js';
 import type { TutorLlm } from './llm/types.js';
@@ -37,7 +39,13 @@ export interface AgentWorkerDeps {
 
 export type AgentWorkers = ServiceWorkers<QueuesConsumedBy<'agent-worker'>>;
 
-/** Starts the agent's BullMQ workers: chat turns, the turn-deadline watchdog and the quiz judge. */
+/** A claimed deadline is another agent's to answer after this long (its sweeper died). */
+const DEADLINE_LEASE_MS = 10_000;
+
+/**
+ * Starts the agent's BullMQ workers (chat turns, the quiz judge, and the turn-deadline jobs that
+ * gateways of the previous release still queue) and its turn-deadline sweeper.
+ */
 export function startAgentWorkers({
   env,
   logger,
@@ -75,6 +83,24 @@ export function startAgentWorkers({
     cancellations,
   };
 
+  const deadlineDeps: DeadlineDeps = {
+    outbox,
+    store,
+    redis,
+    keys,
+    logger,
+    pendingReplyTtlSeconds,
+    onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
+  };
+  const deadlineSweep = new TurnDeadlineSweep({
+    deadlines: new TurnDeadlines(redis, keys),
+    enforce: (job) => enforceTurnDeadline(job, deadlineDeps),
+    logger,
+    // Below TURN_TIMEOUT_MS, so that a deadline scheduled while the sweeper sleeps is not slept past.
+    idleMs: Math.min(5_000, Math.floor(env.TURN_TIMEOUT_MS / 2)),
+    leaseMs: DEADLINE_LEASE_MS,
+  });
+
   const workers = startWorkers(
     'agent-worker',
     {
@@ -88,16 +114,8 @@ export function startAgentWorkers({
           throw new PauseQueue(error.pauseMs, error.message);
         }
       },
-      turnDeadline: (job) =>
-        enforceTurnDeadline(job, {
-          outbox,
-          store,
-          redis,
-          keys,
-          logger,
-          pendingReplyTtlSeconds,
-          onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
-        }),
+      // Jobs queued by gateways of the previous release (deadlines are now a sorted set).
+      turnDeadline: (job) => enforceTurnDeadline(job, deadlineDeps),
       quizJudge: (job, { signal }) => judgeAnswer(job, { llm, learners, outbox, logger }, signal),
     },
     {
@@ -111,7 +129,7 @@ export function startAgentWorkers({
   return {
     ...workers,
     async close() {
-      await workers.close();
+      await Promise.all([workers.close(), deadlineSweep.close()]);
       await Promise.all([ttsQueue.close(), chatQueue.close()]);
     },
   };

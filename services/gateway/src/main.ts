@@ -29,7 +29,6 @@ async function main(): Promise<void> {
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
   const queues = {
     chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
-    turnDeadline: createQueue(queueCatalog.turnDeadline, queueConnection, env.QUEUE_PREFIX),
     tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
     quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
