@@ -9,10 +9,19 @@ import { firstAudio } from './scenarios/first-audio.js';
 import { idleSockets } from './scenarios/idle-sockets.js';
 import { progressAtScale } from './scenarios/progress-at-scale.js';
 import { redisCommands } from './scenarios/redis-commands.js';
+import { shardBalance } from './scenarios/shard-balance.js';
 import { speechCache } from './scenarios/speech-cache.js';
 import { turns } from './scenarios/turns.js';
 
-const scenarios: Scenario[] = [speechCache, turns, firstAudio, idleSockets, progressAtScale, redisCommands];
+const scenarios: Scenario[] = [
+  speechCache,
+  turns,
+  firstAudio,
+  idleSockets,
+  progressAtScale,
+  redisCommands,
+  shardBalance,
+];
 
 async function main() {
   const args = process.argv.slice(2);

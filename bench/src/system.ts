@@ -3,6 +3,7 @@ import {
   type FakeGemini,
   type RunningSystem,
   startSystem,
+  type TestRedis,
   uniquePrefix,
 } from '@xiaoyue/test-support';
 
@@ -11,7 +12,8 @@ import {
  * services' own timeouts and limits, not the tests' short ones, and wide pools.
  */
 export function startBenchSystem(
-  redisUrl: string,
+  /** A single Redis's URL, or a test Redis of any topology (a local cluster for P8). */
+  redis: string | Pick<TestRedis, 'env'>,
   /** Gemini's fake, or undefined with the LLM's variables in `agentEnv` (an OpenAI-compatible fake). */
   gemini: FakeGemini | undefined,
   edge: FakeEdgeTts,
@@ -19,7 +21,7 @@ export function startBenchSystem(
   agentEnv: Record<string, string> = {},
 ): Promise<RunningSystem> {
   return startSystem({
-    redisUrl,
+    ...(typeof redis === 'string' ? { redisUrl: redis } : { redis }),
     ...(gemini ? { gemini } : {}),
     edge,
     prefix: uniquePrefix('bench'),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { killOnExit } from './processes.js';
 import { freePort, spawnRedisServer, type TestRedis } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -140,7 +141,7 @@ export async function startRedisSentinel(primaryName = 'xiaoyue'): Promise<Local
         ].join('\n'),
       );
       const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
-      process.once('exit', () => child.kill('SIGKILL'));
+      killOnExit(child);
       return { port, child };
     }),
   );

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnExit } from './processes.js';
 
 export interface TestRedis {
   /** A URL of one node (on a cluster: a master; behind Sentinel: the primary at the start). */
@@ -80,7 +81,7 @@ export async function spawnRedisServer(
     }
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', () => child.kill('SIGKILL'));
+  killOnExit(child);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   const url = `redis://${auth}127.0.0.1:${port}`;
   return { url, source: 'redis-server', env: { REDIS_URL: url }, port, process: child, stop };
