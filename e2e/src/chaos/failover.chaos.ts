@@ -26,6 +26,7 @@ async function chatThroughFailover(
   redis: TestRedis,
   learnerCount: number,
   fail: () => Promise<void>,
+  describeRedis: () => Promise<string>,
 ): Promise<{ result: ReturnType<typeof tally>; recoveryMs: number; exited: string[] }> {
   const [gemini, edge] = await Promise.all([startFakeGemini(), startFakeEdgeTts()]);
   const ports = [await freePort(), await freePort()];
@@ -80,11 +81,13 @@ async function chatThroughFailover(
     await Promise.all([...learners, probe].map((l) => l.settle(40_000)));
     const result = tally(scenario, learners);
     const refusals = new Map<string, number>();
-    for (const code of [...learners, probe].flatMap((l) => l.refusals)) refusals.set(code, (refusals.get(code) ?? 0) + 1);
+    for (const code of [...learners, probe].flatMap((l) => l.refusals))
+      refusals.set(code, (refusals.get(code) ?? 0) + 1);
     console.log(
       `CHAOS ${scenario}: recovered ${recoveryMs} ms after the kill; chats not accepted: ${JSON.stringify(Object.fromEntries(refusals))}`,
     );
-    if (result.lost > 0 && process.env.CHAOS_DEBUG) {
+    if (result.lost > 0 || Number.isNaN(recoveryMs) || process.env.CHAOS_DEBUG) {
+      console.log(`--- redis\n${await describeRedis()}`);
       for (const service of services) {
         console.log(
           `--- ${service.name}\n${service
@@ -112,10 +115,16 @@ it('R13: kill -9 a cluster master under 200 learners: its replica is promoted, e
   const cluster: LocalRedisCluster = await startRedisCluster();
   try {
     let killed = 0;
-    const { result, recoveryMs, exited } = await chatThroughFailover('r13', cluster, 200, async () => {
-      killed = (await cluster.masters())[0] as number;
-      cluster.kill(killed);
-    });
+    const { result, recoveryMs, exited } = await chatThroughFailover(
+      'r13',
+      cluster,
+      200,
+      async () => {
+        killed = (await cluster.masters())[0] as number;
+        cluster.kill(killed);
+      },
+      cluster.describe,
+    );
     expect(killed).toBeGreaterThan(0);
     // The replica took the dead master's slots.
     expect(await cluster.masters()).not.toContain(killed);
@@ -133,9 +142,15 @@ it('R14: Sentinel failover under load: the services follow the new primary, ever
   const sentinel: LocalRedisSentinel = await startRedisSentinel();
   try {
     let killed = 0;
-    const { result, recoveryMs, exited } = await chatThroughFailover('r14', sentinel, 50, async () => {
-      killed = await sentinel.killPrimary();
-    });
+    const { result, recoveryMs, exited } = await chatThroughFailover(
+      'r14',
+      sentinel,
+      50,
+      async () => {
+        killed = await sentinel.killPrimary();
+      },
+      async () => `primary ${await sentinel.primaryPort()}`,
+    );
     expect(await sentinel.primaryPort()).not.toBe(killed);
     expect(result.accepted).toBeGreaterThan(2 * 50);
     expect(result).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });

@@ -8,8 +8,11 @@ import { freePort, spawnRedisServer, type TestRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 
-/** Failure detection in the test topologies: a dead master is replaced within a few seconds. */
-const NODE_TIMEOUT_MS = 2_000;
+/**
+ * Failure detection in the test topologies: a dead master is replaced within a few seconds, and a
+ * node busy on a loaded 2-core machine is not taken for a dead one.
+ */
+const NODE_TIMEOUT_MS = 3_000;
 
 interface Node {
   port: number;
@@ -24,6 +27,8 @@ export interface LocalRedisCluster extends TestRedis {
   masters(): Promise<number[]>;
   /** kill -9 one node (a master, say): the cluster promotes its replica after the node timeout. */
   kill(port: number): void;
+  /** `CLUSTER INFO` and `CLUSTER NODES` as a live node sees them, for a failing test's log. */
+  describe(): Promise<string>;
 }
 
 /**
@@ -96,6 +101,13 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
       return [];
     },
     kill: (port) => nodes.get(port)?.process.kill('SIGKILL'),
+    describe: async () => {
+      for (const port of ports) {
+        const info = await command(port, ['CLUSTER', 'INFO']).catch(() => '');
+        if (info) return `node ${port}:\n${info}\n${await command(port, ['CLUSTER', 'NODES']).catch(() => '')}`;
+      }
+      return 'no node answers';
+    },
     stop,
   };
 }
