@@ -240,7 +240,7 @@ export const INTENTS: Intent[] = [
       /^(?<x>.*?)(是)?(什么|啥)意思$/,
       /^(?<x>.+?)的意思是什么$/,
       /^(?<x>\p{Script=Han}+) ?(nghia )?la (gi|sao)$|^(?<x2>\p{Script=Han}+) nghia la gi$|^(nghia cua|y nghia cua) (?<x3>\p{Script=Han}+) la gi$/u,
-      /^what does (?<x>.+?) mean$|^what is (?<x2>\p{Script=Han}+)$|^what'?s (?<x3>\p{Script=Han}+)$/u,
+      /^what does ?(?<x>.+?) ?mean$|^what is ?(?<x2>\p{Script=Han}+)$|^whats ?(?<x3>\p{Script=Han}+)$/u,
       /^(y (em|muoi) la gi|nghia la gi)$|^what does (that|it) mean$/,
     ],
     emotion: 'proud',
@@ -496,6 +496,15 @@ export const INTENTS: Intent[] = [
     }),
   },
   {
+    id: 'birthday',
+    patterns: [/生日/, /sinh nhat/, /birthday/],
+    emotion: 'excited',
+    reply: ({ to }) => ({
+      zh: `我的生日是八月十五号，中秋节！${to.zh}的生日是几月几号？`,
+      vi: `Sinh nhật muội là ngày mười lăm tháng tám, đúng Tết Trung thu! Sinh nhật ${to.vi} là ngày mấy tháng mấy?`,
+    }),
+  },
+  {
     id: 'date',
     patterns: [/星期几|礼拜几|(几|多少)号|几月几(号|日)/, /thu may|ngay (may|bao nhieu)|hom nay (la )?ngay/, /what day|what'?s the date/],
     emotion: 'teasing',
@@ -506,22 +515,13 @@ export const INTENTS: Intent[] = [
     }),
   },
   {
-    id: 'birthday',
-    patterns: [/生日/, /sinh nhat/, /birthday/],
-    emotion: 'excited',
-    reply: ({ to }) => ({
-      zh: `我的生日是八月十五号，中秋节！${to.zh}的生日是几月几号？`,
-      vi: `Sinh nhật muội là ngày mười lăm tháng tám, đúng Tết Trung thu! Sinh nhật ${to.vi} là ngày mấy tháng mấy?`,
-    }),
-  },
-  {
     id: 'ask-hobby',
     patterns: [/你的爱好|你(有)?什么爱好|你(平时)?喜欢(做|干)什么|^你喜欢什么$/, /so thich (cua )?(em|muoi)|(em|muoi) thich (lam )?gi/, /your hobb|what do you like/],
     ...phrasebook('hobby'),
   },
   {
     id: 'likes-her',
-    patterns: [/^我(很|好|真的|最|也)?(喜欢|爱)你/, /(toi|anh) (thich|yeu|thuong) (em|muoi)/, /i (like|love) you/],
+    patterns: [/^我(很|好|真的|真|最|也|还是)*(喜欢|爱)你/, /(toi|anh) (thich|yeu|thuong) (em|muoi)/, /i (like|love) you/],
     emotion: 'shy',
     reply: ({ to }) => ({
       zh: `${to.zh}……你说什么呢！我、我去练剑了。`,
@@ -654,7 +654,7 @@ export const INTENTS: Intent[] = [
   // --- praise -------------------------------------------------------------------------------
   {
     id: 'compliment',
-    patterns: [/你(真|很|好|太|长得)(好看|可爱|漂亮|美)|^你真好$/, /(em|muoi) (dep|xinh|de thuong)|dep qua|xinh qua/, /you'?re (so |very )?(cute|pretty|beautiful|kind)/],
+    patterns: [/你(长得)?(真|很|好|太|挺)(好看|可爱|漂亮|美)|你长得(好看|漂亮)|^你真好$/, /(em|muoi) (dep|xinh|de thuong)|dep qua|xinh qua/, /you'?re (so |very )?(cute|pretty|beautiful|kind)/],
     ...phrasebook('compliment'),
   },
   {
@@ -693,7 +693,7 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'what-are-you-doing',
-    patterns: [/你(在)?(做|干)(什么|嘛|啥)(呢)?$|你在忙什么/, /(em|muoi) dang lam gi/, /what are you doing/],
+    patterns: [/^你(在)?(做|干)(什么|嘛|啥)$|^你在(做|干)$|你在忙什么/, /(em|muoi) dang lam gi/, /what are you doing/],
     emotion: 'happy',
     reply: ({ to }) => ({
       zh: `我在练剑呀！${to.zh}在做什么？`,

@@ -60,8 +60,8 @@ export function canonicalWords(text: string): string {
     .replace(/\p{M}/gu, '')
     .replace(/đ/g, 'd')
     .normalize('NFC');
-  // Punctuation and symbols become spaces (quotes too: “朋友”是什么意思), then spaces collapse.
-  out = out.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  // Apostrophes go (don't → dont); other punctuation and symbols become spaces (quotes too: “朋友”是什么意思), then spaces collapse.
+  out = out.replace(/['’‘`]/g, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
   out = out.replace(SPACE_NEXT_TO_HAN, '');
   for (const [pattern, canonical] of SYNONYMS) out = out.replace(pattern, canonical);
   return out;
