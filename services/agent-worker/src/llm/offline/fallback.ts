@@ -10,7 +10,7 @@ import type { Address } from './phrasebook.js';
 const OPENERS: ((to: Address) => Said)[] = [
   () => ({ zh: '嗯……这句话小师妹还没学过。', vi: 'Ừm… câu này tiểu sư muội chưa học qua.' }),
   (to) => ({ zh: `${to.zh}说的这个，我还不太会。`, vi: `Cái ${to.vi} nói, muội vẫn chưa rành lắm.` }),
-  () => ({ zh: '这个问题太难啦，小师妹答不上来。', vi: 'Câu hỏi này khó quá, tiểu sư muội trả lời không được.' }),
+  () => ({ zh: '这个太难啦，小师妹答不上来。', vi: 'Cái này khó quá, tiểu sư muội trả lời không được.' }),
   () => ({ zh: '哎呀，这个师父还没教过我！', vi: 'Ôi chao, cái này sư phụ chưa dạy muội!' }),
 ];
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentReply } from '../reply-contract.js';
 import type { TutorPrompt } from '../types.js';
 import { OFFERS } from './fallback.js';
-import { INTENTS, matchIntent, readNumber } from './intents.js';
+import { chineseNumber, INTENTS, matchIntent, readNumber } from './intents.js';
 import { normalize } from './normalize.js';
 import { OfflineTutorLlm } from './tutor.js';
 
@@ -148,6 +148,7 @@ describe('the common beginner intents', () => {
       20, 16, 35, 25, 9,
     ]);
     expect(readNumber('好')).toBeUndefined();
+    expect([20, 35, 12, 9, 10].map(chineseNumber)).toEqual(['二十', '三十五', '十二', '九', '十']);
   });
 });
 
@@ -234,6 +235,8 @@ describe('what a learner notices', () => {
   it('compares ages', async () => {
     expect((await ask('我二十岁')).chinese_content).toMatch(/比我大/);
     expect((await ask('我十二岁')).chinese_content).toMatch(/比我小/);
+    // Said in Vietnamese, the age comes back as a Chinese sentence to copy.
+    expect((await ask('tôi 30 tuổi')).chinese_content).toContain('“我今年三十岁。”');
   });
 
   it('keeps sulking: rude words still hurt, and a sulk colours an intent', async () => {

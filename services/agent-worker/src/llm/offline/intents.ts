@@ -62,6 +62,15 @@ export function readNumber(text: string): number | undefined {
   return (m[1] ? digit(m[1]) : 1) * 10 + (m[3] ? digit(m[3]) : 0);
 }
 
+/** 1-99 in Chinese numerals: 20 → 二十, 35 → 三十五, 12 → 十二. */
+export function chineseNumber(n: number): string {
+  const digits = '零一二三四五六七八九';
+  const tens = Math.floor(n / 10);
+  const ones = n % 10;
+  const ten = tens === 0 ? '' : tens === 1 ? '十' : `${digits[tens]}十`;
+  return ten + (ones === 0 && tens > 0 ? '' : (digits[ones] ?? ''));
+}
+
 /** "Her last line" from a reply that itself repeated one, so that 再说一遍 twice does not nest. */
 function unwrap(line: Said): Said {
   const zh = /^(?:好，我再说一遍|好，我慢慢地说|没关系，我刚才说的是|我刚才说的是)：“(.+)”$/s.exec(line.zh)?.[1];
@@ -157,8 +166,8 @@ export const INTENTS: Intent[] = [
     emotion: 'happy',
     action: 'explain',
     reply: ({ to }) => ({
-      zh: `我先来：“我叫小月，我是中国人，我今年十六岁。”${to.zh}，该你了！`,
-      vi: `Muội làm trước nhé: “Muội tên là Tiểu Nguyệt, muội là người Trung Quốc, năm nay muội mười sáu tuổi.” ${to.vi}, đến lượt huynh rồi!`,
+      zh: `我先来：“我叫小月，我是中国人，我今年十六岁。”该你了，${to.zh}！`,
+      vi: `Muội làm trước nhé: “Muội tên là Tiểu Nguyệt, muội là người Trung Quốc, năm nay muội mười sáu tuổi.” Đến lượt ${to.vi} rồi!`,
     }),
   },
   {
@@ -257,15 +266,15 @@ export const INTENTS: Intent[] = [
       const word = lookUpWord(x);
       if (word) {
         return {
-          zh: `“${word.hanzi}”的意思，我用越南语告诉你。你用它说一句话吧！`,
-          vi: `“${word.hanzi}” (${toPinyin(word.hanzi).toLowerCase()}) nghĩa là “${word.vi}”. Huynh dùng nó nói một câu đi!`,
+          zh: `好问题！“${word.hanzi}”的意思，我用越南语告诉你。你用它说一句话吧！`,
+          vi: `Hỏi hay lắm! “${word.hanzi}” (${toPinyin(word.hanzi).toLowerCase()}) nghĩa là “${word.vi}”. Huynh dùng nó nói một câu đi!`,
         };
       }
-      const asked = HAN_WORD.test(x) ? `“${x}”` : '这个词';
+      const asked = HAN_WORD.test(x) ? `你问“${x}”` : '这个词';
       const offer = knownWord(seed);
       return {
         zh: `${asked}？小师妹还没学过……我们先练我会的吧：你知道“${offer.hanzi}”是什么意思吗？`,
-        vi: `${HAN_WORD.test(x) ? `“${x}”` : 'Từ này'} hả? Tiểu sư muội chưa học qua… Chúng ta luyện từ muội biết trước nhé: huynh có biết “${offer.hanzi}” nghĩa là gì không?`,
+        vi: `${HAN_WORD.test(x) ? `Huynh hỏi “${x}”` : 'Từ này'} hả? Tiểu sư muội chưa học qua… Chúng ta luyện từ muội biết trước nhé: huynh có biết “${offer.hanzi}” nghĩa là gì không?`,
         emotion: 'shy',
         action: 'encourage',
       };
@@ -406,9 +415,10 @@ export const INTENTS: Intent[] = [
             : age < 16
               ? { zh: `${to.zh}比我小！`, vi: `${to.vi} nhỏ hơn muội!` }
               : { zh: '我们一样大！', vi: 'Chúng ta bằng tuổi nhau!' };
+      const model = age === undefined || age < 1 || age > 99 ? '二十' : chineseNumber(age);
       return {
-        zh: `记住了！${compare.zh}我今年十六岁。说年龄用“岁”：我今年十六岁。`,
-        vi: `Muội nhớ rồi! ${compare.vi} Năm nay muội mười sáu tuổi. Nói tuổi thì dùng “岁” (tuổi): 我今年十六岁 (năm nay tôi mười sáu tuổi).`,
+        zh: `记住了！${compare.zh}我今年十六岁。说年龄用“岁”：“我今年${model}岁。”`,
+        vi: `Muội nhớ rồi! ${compare.vi} Năm nay muội mười sáu tuổi. Nói tuổi thì dùng “岁” (tuổi): “我今年${model}岁。” (Năm nay tôi ${age ?? 20} tuổi.)`,
       };
     },
   },
@@ -439,8 +449,8 @@ export const INTENTS: Intent[] = [
     patterns: [/你(最)?(喜欢|爱)吃什么|你想吃什么|你最喜欢的(菜|食物)/, /(em|muoi) (thich|muon) an gi|mon (an )?(em|muoi) thich/, /what do you (like to )?eat|favou?rite food/],
     emotion: 'excited',
     reply: ({ to }) => ({
-      zh: `我最喜欢吃饺子！${to.zh}喜欢吃什么？`,
-      vi: `Muội thích ăn sủi cảo nhất! ${to.vi} thích ăn gì?`,
+      zh: `我最喜欢吃面条！${to.zh}喜欢吃什么？`,
+      vi: `Muội thích ăn mì nhất! ${to.vi} thích ăn gì?`,
     }),
   },
   {
@@ -510,8 +520,8 @@ export const INTENTS: Intent[] = [
     emotion: 'teasing',
     action: 'explain',
     reply: () => ({
-      zh: '山上的日子过得真快，我只记得今天星期三！问日期可以说：“今天几月几号？”',
-      vi: 'Ngày tháng trên núi trôi nhanh thật, muội chỉ nhớ hôm nay là thứ tư! Hỏi ngày có thể nói: “今天几月几号?” (Hôm nay là ngày mấy tháng mấy?)',
+      zh: '山上的日子过得真快，我记得今天是星期三！问日期可以说：“今天几月几号？”',
+      vi: 'Ngày tháng trên núi trôi nhanh thật, muội nhớ hôm nay là thứ tư! Hỏi ngày có thể nói: “今天几月几号?” (Hôm nay là ngày mấy tháng mấy?)',
     }),
   },
   {
@@ -647,8 +657,8 @@ export const INTENTS: Intent[] = [
     emotion: 'concerned',
     action: 'encourage',
     reply: ({ to }) => ({
-      zh: `${to.zh}很忙啊？那我们每天只学一句，好不好？`,
-      vi: `${to.vi} bận lắm à? Vậy mỗi ngày chúng ta chỉ học một câu thôi, được không?`,
+      zh: `${to.zh}很忙啊？那我们每天学一句就好，好不好？`,
+      vi: `${to.vi} bận lắm à? Vậy mỗi ngày chúng ta học một câu là được, được không?`,
     }),
   },
   // --- praise -------------------------------------------------------------------------------
