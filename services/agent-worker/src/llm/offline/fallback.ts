@@ -27,7 +27,8 @@ export function fallbackLine(to: Address, seed: number): Said {
   const opener = (OPENERS[seed % OPENERS.length] as (to: Address) => Said)(to);
   const first = Math.floor(seed / OPENERS.length) % OFFERS.length;
   // The second is one of the others: a shift of 1 to length-1.
-  const second = (first + 1 + (Math.floor(seed / (OPENERS.length * OFFERS.length)) % (OFFERS.length - 1))) % OFFERS.length;
+  const second =
+    (first + 1 + (Math.floor(seed / (OPENERS.length * OFFERS.length)) % (OFFERS.length - 1))) % OFFERS.length;
   const a = OFFERS[first] as Said;
   const b = OFFERS[second] as Said;
   return {

@@ -105,7 +105,9 @@ for (const word of GLOSSARY) {
 }
 
 /** The numbers one to ten, for a numbers quiz. */
-export const NUMBER_WORDS: GlossaryWord[] = [...'一二三四五六七八九十'].flatMap((hanzi) => GLOSSARY.filter((w) => w.hanzi === hanzi));
+export const NUMBER_WORDS: GlossaryWord[] = [...'一二三四五六七八九十'].flatMap((hanzi) =>
+  GLOSSARY.filter((w) => w.hanzi === hanzi),
+);
 
 /** The word `hanzi` (any form the learner typed it in), if she knows it. */
 export function lookUpWord(hanzi: string): GlossaryWord | undefined {

@@ -32,8 +32,21 @@ const ask = async (userMessage: string, before: { zh: string; vi: string }[] = [
 
 /** What the learner says, by intent: every intent has at least two phrasings that must reach it. */
 const PHRASINGS: Record<string, string[]> = {
-  'how-to-learn': ['怎么学汉语？', '中文怎么学呢', '学汉语有什么好方法', 'Làm sao để học tiếng Trung?', 'how do I learn Chinese'],
-  'want-to-learn': ['我想学习汉语', '我要学中文', '我想學習漢語', '小师妹，我想学普通话！', 'Tôi muốn học tiếng Trung', 'I want to learn Chinese'],
+  'how-to-learn': [
+    '怎么学汉语？',
+    '中文怎么学呢',
+    '学汉语有什么好方法',
+    'Làm sao để học tiếng Trung?',
+    'how do I learn Chinese',
+  ],
+  'want-to-learn': [
+    '我想学习汉语',
+    '我要学中文',
+    '我想學習漢語',
+    '小师妹，我想学普通话！',
+    'Tôi muốn học tiếng Trung',
+    'I want to learn Chinese',
+  ],
   'chinese-is-hard': ['汉语很难', '中文太难了！', 'tiếng Trung khó quá'],
   'what-to-study': ['今天学什么？', '我们练习什么呢', '教我一句话', 'hôm nay học gì'],
   'practise-greetings': ['练习打招呼', '打招呼吧', 'luyện chào hỏi'],
@@ -42,7 +55,13 @@ const PHRASINGS: Record<string, string[]> = {
   tones: ['声调好难', '拼音怎么读', 'thanh điệu'],
   'say-again': ['再说一遍', '请再说一次！', '你说什么？', 'nói lại đi'],
   slower: ['慢一点', '请说慢一点儿', '太快了', 'nói chậm thôi'],
-  'how-do-you-say': ['“cảm ơn”用中文怎么说？', '谢谢用汉语怎么说', 'tiếng Trung nói "tạm biệt" thế nào?', 'nước tiếng Trung là gì', 'How do you say friend in Chinese?'],
+  'how-do-you-say': [
+    '“cảm ơn”用中文怎么说？',
+    '谢谢用汉语怎么说',
+    'tiếng Trung nói "tạm biệt" thế nào?',
+    'nước tiếng Trung là gì',
+    'How do you say friend in Chinese?',
+  ],
   'what-does-it-mean': ['朋友是什么意思？', '“进步”什么意思', '朋友 là gì?', '什么意思？', 'what does 漂亮 mean'],
   'dont-understand': ['我听不懂', '我不明白', '聽不懂', 'không hiểu', "I don't understand"],
   understood: ['我懂了', '明白了！', 'hiểu rồi'],
@@ -122,7 +141,11 @@ describe('the common beginner intents', () => {
     expect(INTENTS.length).toBeGreaterThanOrEqual(50);
     expect(new Set(INTENTS.map((i) => i.id)).size).toBe(INTENTS.length);
     for (const { id } of INTENTS) expect(PHRASINGS[id]?.length ?? 0, id).toBeGreaterThanOrEqual(2);
-    for (const id of Object.keys(PHRASINGS)) expect(INTENTS.some((i) => i.id === id), id).toBe(true);
+    for (const id of Object.keys(PHRASINGS))
+      expect(
+        INTENTS.some((i) => i.id === id),
+        id,
+      ).toBe(true);
   });
 
   it.each(Object.entries(PHRASINGS).flatMap(([id, texts]) => texts.map((text) => [text, id])))(
@@ -213,7 +236,10 @@ describe('what a learner notices', () => {
       expect(reply.vietnamese_display, text).toContain('Chúng ta lên núi luyện kiếm đi!');
     }
     // Asked twice, she does not nest the repetition.
-    const again = await ask('再说一遍', [await ask('再说一遍', before)].map((r) => ({ zh: r.chinese_content, vi: r.vietnamese_display })));
+    const again = await ask(
+      '再说一遍',
+      [await ask('再说一遍', before)].map((r) => ({ zh: r.chinese_content, vi: r.vietnamese_display })),
+    );
     expect(again.chinese_content).toBe('好，我再说一遍：“我们去山上练剑吧！”');
   });
 
@@ -252,6 +278,7 @@ describe('what a learner notices', () => {
   });
 
   it('is deterministic', async () => {
-    for (const text of ['我想学习汉语', '朋友是什么意思', 'xyzzy', '考考我数字']) expect(await ask(text)).toEqual(await ask(text));
+    for (const text of ['我想学习汉语', '朋友是什么意思', 'xyzzy', '考考我数字'])
+      expect(await ask(text)).toEqual(await ask(text));
   });
 });

@@ -74,9 +74,10 @@ export function chineseNumber(n: number): string {
 /** "Her last line" from a reply that itself repeated one, so that 再说一遍 twice does not nest. */
 function unwrap(line: Said): Said {
   const zh = /^(?:好，我再说一遍|好，我慢慢地说|没关系，我刚才说的是|我刚才说的是)：“(.+)”$/s.exec(line.zh)?.[1];
-  const vi = /^(?:Được, muội nói lại nhé|Được, muội nói thật chậm nhé|Không sao, muội vừa nói là|Muội vừa nói là): “(.+)”$/is.exec(
-    line.vi,
-  )?.[1];
+  const vi =
+    /^(?:Được, muội nói lại nhé|Được, muội nói thật chậm nhé|Không sao, muội vừa nói là|Muội vừa nói là): “(.+)”$/is.exec(
+      line.vi,
+    )?.[1];
   return zh && vi ? { zh, vi } : line;
 }
 
@@ -121,7 +122,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'chinese-is-hard',
-    patterns: [/汉语(很|太|真|好|非常|有点|挺)?难/, /tieng trung (rat |that |hoi |kho qua|kho)/, /chinese is (so |too |very )?(hard|difficult)/],
+    patterns: [
+      /汉语(很|太|真|好|非常|有点|挺)?难/,
+      /tieng trung (rat |that |hoi |kho qua|kho)/,
+      /chinese is (so |too |very )?(hard|difficult)/,
+    ],
     ...phrasebook('learn-chinese'),
   },
   {
@@ -162,7 +167,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'self-introduction',
-    patterns: [/自我介绍|介绍(一下)?(你)?自己|怎么介绍/, /gioi thieu (ban than|minh|ve minh)|tu gioi thieu/, /introduce (myself|yourself)/],
+    patterns: [
+      /自我介绍|介绍(一下)?(你)?自己|怎么介绍/,
+      /gioi thieu (ban than|minh|ve minh)|tu gioi thieu/,
+      /introduce (myself|yourself)/,
+    ],
     emotion: 'happy',
     action: 'explain',
     reply: ({ to }) => ({
@@ -200,7 +209,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'slower',
-    patterns: [/慢(一)?点(儿)?|慢慢(说|讲)|太快了|说得太快/, /noi cham|cham (lai|thoi|mot chut|chut)|nhanh qua/, /slow(er| down)|too fast/],
+    patterns: [
+      /慢(一)?点(儿)?|慢慢(说|讲)|太快了|说得太快/,
+      /noi cham|cham (lai|thoi|mot chut|chut)|nhanh qua/,
+      /slow(er| down)|too fast/,
+    ],
     emotion: 'concerned',
     action: 'explain',
     reply: ({ to, last }) =>
@@ -302,7 +315,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'understood',
-    patterns: [/^(我)?(懂|明白|知道|学会|记住)了$|^(我)?(懂|明白)$|^(我)?(听|看)懂了$/, /^(toi |em )?(hieu|biet|nho) roi$/, /^(i )?(got it|understand|see)$/],
+    patterns: [
+      /^(我)?(懂|明白|知道|学会|记住)了$|^(我)?(懂|明白)$|^(我)?(听|看)懂了$/,
+      /^(toi |em )?(hieu|biet|nho) roi$/,
+      /^(i )?(got it|understand|see)$/,
+    ],
     emotion: 'happy',
     action: 'praise',
     reply: ({ to }) => ({
@@ -322,7 +339,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'greeting',
-    patterns: [/^(你好|您好|大家好|嗨|哈喽|哈罗|你们好)$/, /^(xin chao|chao( em| muoi| tieu muoi| su muoi| ban)?)$/, /^(hi|hello|hey|ni ?hao)$/],
+    patterns: [
+      /^(你好|您好|大家好|嗨|哈喽|哈罗|你们好)$/,
+      /^(xin chao|chao( em| muoi| tieu muoi| su muoi| ban)?)$/,
+      /^(hi|hello|hey|ni ?hao)$/,
+    ],
     ...phrasebook('greeting'),
   },
   {
@@ -375,7 +396,11 @@ export const INTENTS: Intent[] = [
   // --- about her and about the learner -----------------------------------------------------
   {
     id: 'ask-own-name',
-    patterns: [/^我叫什么(名字)?$|^我的名字(是|叫)什么$|你(还)?记得我(的名字|是谁)?吗/, /^ten (toi|anh|huynh) la gi$/, /^what'?s my name$/],
+    patterns: [
+      /^我叫什么(名字)?$|^我的名字(是|叫)什么$|你(还)?记得我(的名字|是谁)?吗/,
+      /^ten (toi|anh|huynh) la gi$/,
+      /^what'?s my name$/,
+    ],
     emotion: 'teasing',
     reply: ({ to }) => ({
       zh: `${to.zh}还没告诉我你的名字呢！你叫什么名字？`,
@@ -393,17 +418,29 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'my-name',
-    patterns: [/^我(叫|的名字(是|叫)|姓)(?<x>.{1,12})$/, /^(toi|em|anh) ten (la )?|^ten (cua )?(toi|em|anh) la /, /^my name is |^i'?m called /],
+    patterns: [
+      /^我(叫|的名字(是|叫)|姓)(?<x>.{1,12})$/,
+      /^(toi|em|anh) ten (la )?|^ten (cua )?(toi|em|anh) la /,
+      /^my name is |^i'?m called /,
+    ],
     ...phrasebook('my-name'),
   },
   {
     id: 'her-age',
-    patterns: [/你(今年)?(几|多大|多少)(岁|了)?(了)?$|你多大(了)?|你的年龄/, /(em|muoi|ban) (nam nay )?bao nhieu tuoi|(em|muoi) may tuoi/, /how old are you/],
+    patterns: [
+      /你(今年)?(几|多大|多少)(岁|了)?(了)?$|你多大(了)?|你的年龄/,
+      /(em|muoi|ban) (nam nay )?bao nhieu tuoi|(em|muoi) may tuoi/,
+      /how old are you/,
+    ],
     ...phrasebook('age'),
   },
   {
     id: 'my-age',
-    patterns: [/^我(今年)?(已经)?(?<x>[一二两三四五六七八九十]{1,3}|\d{1,3})岁(了)?$/, /^(toi|em|anh) (nam nay )?(?<x>\d{1,3}) tuoi$/, /^i'?m (?<x>\d{1,3})( years old)?$/],
+    patterns: [
+      /^我(今年)?(已经)?(?<x>[一二两三四五六七八九十]{1,3}|\d{1,3})岁(了)?$/,
+      /^(toi|em|anh) (nam nay )?(?<x>\d{1,3}) tuoi$/,
+      /^i'?m (?<x>\d{1,3})( years old)?$/,
+    ],
     emotion: 'happy',
     reply: ({ to, x }) => {
       const age = readNumber(x ?? '');
@@ -446,7 +483,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'ask-food',
-    patterns: [/你(最)?(喜欢|爱)吃什么|你想吃什么|你最喜欢的(菜|食物)/, /(em|muoi) (thich|muon) an gi|mon (an )?(em|muoi) thich/, /what do you (like to )?eat|favou?rite food/],
+    patterns: [
+      /你(最)?(喜欢|爱)吃什么|你想吃什么|你最喜欢的(菜|食物)/,
+      /(em|muoi) (thich|muon) an gi|mon (an )?(em|muoi) thich/,
+      /what do you (like to )?eat|favou?rite food/,
+    ],
     emotion: 'excited',
     reply: ({ to }) => ({
       zh: `我最喜欢吃面条！${to.zh}喜欢吃什么？`,
@@ -455,7 +496,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'tell-food',
-    patterns: [/^我(很|最|也|非常)?(喜欢|爱|想)吃.+/, /^toi (rat |cung )?(thich|muon) an /, /^i (like|love|want) (to eat )?(rice|noodles|pho|dumplings|food|fruit)/],
+    patterns: [
+      /^我(很|最|也|非常)?(喜欢|爱|想)吃.+/,
+      /^toi (rat |cung )?(thich|muon) an /,
+      /^i (like|love|want) (to eat )?(rice|noodles|pho|dumplings|food|fruit)/,
+    ],
     emotion: 'happy',
     reply: ({ to }) => ({
       zh: `听起来很好吃！${to.zh}，下次带我一起去吃吧。`,
@@ -464,22 +509,38 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'hungry',
-    patterns: [/我(很|好|有点|太)?饿(了|死了)?|吃(饭|过饭)?了吗|吃饭了没有/, /(toi )?doi (qua|roi|bung)|an com chua|an gi chua/, /hungry/],
+    patterns: [
+      /我(很|好|有点|太)?饿(了|死了)?|吃(饭|过饭)?了吗|吃饭了没有/,
+      /(toi )?doi (qua|roi|bung)|an com chua|an gi chua/,
+      /hungry/,
+    ],
     ...phrasebook('hungry'),
   },
   {
     id: 'thirsty',
-    patterns: [/(想|要)喝(茶|水|咖啡)|我(很|好|有点)?渴|喝(点|杯)?(茶|水)/, /khat (nuoc|qua)|uong (tra|nuoc)/, /thirsty|(some|a cup of) tea/],
+    patterns: [
+      /(想|要)喝(茶|水|咖啡)|我(很|好|有点)?渴|喝(点|杯)?(茶|水)/,
+      /khat (nuoc|qua)|uong (tra|nuoc)/,
+      /thirsty|(some|a cup of) tea/,
+    ],
     ...phrasebook('tea'),
   },
   {
     id: 'weather',
-    patterns: [/天气(怎么样|好吗|好不好|如何)|今天(会)?下雨(吗)?|外面(冷|热)吗/, /thoi tiet|troi (co )?mua khong/, /weather/],
+    patterns: [
+      /天气(怎么样|好吗|好不好|如何)|今天(会)?下雨(吗)?|外面(冷|热)吗/,
+      /thoi tiet|troi (co )?mua khong/,
+      /weather/,
+    ],
     ...phrasebook('weather'),
   },
   {
     id: 'hot',
-    patterns: [/(很|太|好|真|非常|有点|特别)热|热死了/, /nong (qua|lam)|troi (rat |that )?nong/, /(so|very|too) hot|it'?s hot/],
+    patterns: [
+      /(很|太|好|真|非常|有点|特别)热|热死了/,
+      /nong (qua|lam)|troi (rat |that )?nong/,
+      /(so|very|too) hot|it'?s hot/,
+    ],
     emotion: 'concerned',
     action: 'explain',
     reply: ({ to }) => ({
@@ -489,7 +550,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'cold',
-    patterns: [/(很|太|好|真|非常|有点|特别)冷|冷死了/, /lanh (qua|lam)|troi (rat |that )?lanh/, /(so|very|too) cold|it'?s cold/],
+    patterns: [
+      /(很|太|好|真|非常|有点|特别)冷|冷死了/,
+      /lanh (qua|lam)|troi (rat |that )?lanh/,
+      /(so|very|too) cold|it'?s cold/,
+    ],
     emotion: 'concerned',
     reply: ({ to }) => ({
       zh: `冷吗？${to.zh}多穿一件衣服，别生病了。`,
@@ -516,7 +581,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'date',
-    patterns: [/星期几|礼拜几|(几|多少)号|几月几(号|日)/, /thu may|ngay (may|bao nhieu)|hom nay (la )?ngay/, /what day|what'?s the date/],
+    patterns: [
+      /星期几|礼拜几|(几|多少)号|几月几(号|日)/,
+      /thu may|ngay (may|bao nhieu)|hom nay (la )?ngay/,
+      /what day|what'?s the date/,
+    ],
     emotion: 'teasing',
     action: 'explain',
     reply: () => ({
@@ -526,12 +595,20 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'ask-hobby',
-    patterns: [/你的爱好|你(有)?什么爱好|你(平时)?喜欢(做|干)什么|^你喜欢什么$/, /so thich (cua )?(em|muoi)|(em|muoi) thich (lam )?gi/, /your hobb|what do you like/],
+    patterns: [
+      /你的爱好|你(有)?什么爱好|你(平时)?喜欢(做|干)什么|^你喜欢什么$/,
+      /so thich (cua )?(em|muoi)|(em|muoi) thich (lam )?gi/,
+      /your hobb|what do you like/,
+    ],
     ...phrasebook('hobby'),
   },
   {
     id: 'likes-her',
-    patterns: [/^我(很|好|真的|真|最|也|还是)*(喜欢|爱)你/, /(toi|anh) (thich|yeu|thuong) (em|muoi)/, /i (like|love) you/],
+    patterns: [
+      /^我(很|好|真的|真|最|也|还是)*(喜欢|爱)你/,
+      /(toi|anh) (thich|yeu|thuong) (em|muoi)/,
+      /i (like|love) you/,
+    ],
     emotion: 'shy',
     reply: ({ to }) => ({
       zh: `${to.zh}……你说什么呢！我、我去练剑了。`,
@@ -540,7 +617,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'tell-hobby',
-    patterns: [/^我的爱好是|^我(很|最|也|非常)?(喜欢|爱)(看|听|打|踢|玩|唱|跳|游泳|跑步|画|写|读|学|做|旅|运动|音乐|电影|书)/, /^so thich cua toi|^toi thich (doc|nghe|xem|choi|hat|boi|chay|ve|du lich|the thao)/, /^my hobb|^i (like|love|enjoy) (reading|music|movies|playing|swimming|running|singing|travel)/],
+    patterns: [
+      /^我的爱好是|^我(很|最|也|非常)?(喜欢|爱)(看|听|打|踢|玩|唱|跳|游泳|跑步|画|写|读|学|做|旅|运动|音乐|电影|书)/,
+      /^so thich cua toi|^toi thich (doc|nghe|xem|choi|hat|boi|chay|ve|du lich|the thao)/,
+      /^my hobb|^i (like|love|enjoy) (reading|music|movies|playing|swimming|running|singing|travel)/,
+    ],
     emotion: 'happy',
     reply: ({ to }) => ({
       zh: `${to.zh}的爱好真不错！我的爱好是练剑。说爱好可以说：“我喜欢……”`,
@@ -549,7 +630,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'ask-work',
-    patterns: [/你(是)?(做什么|干什么)(工作)?的|你(做|干)什么工作|你的工作|你是学生吗|你(在)?(哪里|哪儿)(工作|上学)/, /(em|muoi) lam (nghe |viec )?gi|(em|muoi) (la|co phai la) (hoc sinh|sinh vien)/, /your job|what do you do|are you a student/],
+    patterns: [
+      /你(是)?(做什么|干什么)(工作)?的|你(做|干)什么工作|你的工作|你是学生吗|你(在)?(哪里|哪儿)(工作|上学)/,
+      /(em|muoi) lam (nghe |viec )?gi|(em|muoi) (la|co phai la) (hoc sinh|sinh vien)/,
+      /your job|what do you do|are you a student/,
+    ],
     emotion: 'proud',
     reply: ({ to }) => ({
       zh: `我是学生，也是一个剑客！${to.zh}做什么工作？`,
@@ -577,7 +662,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'ask-where-from',
-    patterns: [/你是(哪国|哪里|哪儿)人|你(是)?从(哪里|哪儿)来|你的家乡/, /(em|muoi) (la )?nguoi (nuoc )?nao|(em|muoi) (den )?tu dau|que (cua )?(em|muoi)/, /where are you from/],
+    patterns: [
+      /你是(哪国|哪里|哪儿)人|你(是)?从(哪里|哪儿)来|你的家乡/,
+      /(em|muoi) (la )?nguoi (nuoc )?nao|(em|muoi) (den )?tu dau|que (cua )?(em|muoi)/,
+      /where are you from/,
+    ],
     emotion: 'proud',
     reply: ({ to }) => ({
       zh: `我是中国人，家在四川的山里。${to.zh}是哪国人？`,
@@ -624,22 +713,38 @@ export const INTENTS: Intent[] = [
   // --- feelings -----------------------------------------------------------------------------
   {
     id: 'feel-happy',
-    patterns: [/^我(今天)?(很|真|非常|好|太|也很)?(高兴|开心|快乐)(了)?$/, /^(toi|em|anh) (rat |dang |that )?vui/, /^i'?m (so |very )?happy/],
+    patterns: [
+      /^我(今天)?(很|真|非常|好|太|也很)?(高兴|开心|快乐)(了)?$/,
+      /^(toi|em|anh) (rat |dang |that )?vui/,
+      /^i'?m (so |very )?happy/,
+    ],
     ...phrasebook('happy'),
   },
   {
     id: 'feel-sad',
-    patterns: [/我(今天)?(很|有点|好|非常|太)?(难过|伤心|不开心|不高兴)/, /(toi|em|anh) (rat |dang |hoi )?buon/, /i'?m (so |very )?sad/],
+    patterns: [
+      /我(今天)?(很|有点|好|非常|太)?(难过|伤心|不开心|不高兴)/,
+      /(toi|em|anh) (rat |dang |hoi )?buon/,
+      /i'?m (so |very )?sad/,
+    ],
     ...phrasebook('sad'),
   },
   {
     id: 'feel-tired',
-    patterns: [/我(今天)?(很|有点|好|太|非常)?(累|困)(了|死了)?|^(好|太)累/, /(toi|em|anh) (rat |hoi )?met|buon ngu/, /i'?m (so |very )?(tired|sleepy)/],
+    patterns: [
+      /我(今天)?(很|有点|好|太|非常)?(累|困)(了|死了)?|^(好|太)累/,
+      /(toi|em|anh) (rat |hoi )?met|buon ngu/,
+      /i'?m (so |very )?(tired|sleepy)/,
+    ],
     ...phrasebook('tired'),
   },
   {
     id: 'feel-sick',
-    patterns: [/我(生病了|病了|不舒服|头疼|头痛|发烧|感冒了)/, /(toi|em|anh) (bi )?(om|benh|sot|cam)|dau dau/, /i'?m (sick|ill)|i (have|got) a (cold|fever|headache)/],
+    patterns: [
+      /我(生病了|病了|不舒服|头疼|头痛|发烧|感冒了)/,
+      /(toi|em|anh) (bi )?(om|benh|sot|cam)|dau dau/,
+      /i'?m (sick|ill)|i (have|got) a (cold|fever|headache)/,
+    ],
     emotion: 'concerned',
     reply: ({ to }) => ({
       zh: `${to.zh}生病了？快去休息，多喝热水！我去给你做一碗汤。`,
@@ -653,7 +758,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'tell-busy',
-    patterns: [/^我(今天|最近|这几天)?(很|太|有点|非常|特别)?忙/, /^(toi|em|anh) (rat |dang |qua )?ban/, /^i'?m (so |very )?busy/],
+    patterns: [
+      /^我(今天|最近|这几天)?(很|太|有点|非常|特别)?忙/,
+      /^(toi|em|anh) (rat |dang |qua )?ban/,
+      /^i'?m (so |very )?busy/,
+    ],
     emotion: 'concerned',
     action: 'encourage',
     reply: ({ to }) => ({
@@ -664,12 +773,20 @@ export const INTENTS: Intent[] = [
   // --- praise -------------------------------------------------------------------------------
   {
     id: 'compliment',
-    patterns: [/你(长得)?(真|很|好|太|挺)(好看|可爱|漂亮|美)|你长得(好看|漂亮)|^你真好$/, /(em|muoi) (dep|xinh|de thuong)|dep qua|xinh qua/, /you'?re (so |very )?(cute|pretty|beautiful|kind)/],
+    patterns: [
+      /你(长得)?(真|很|好|太|挺)(好看|可爱|漂亮|美)|你长得(好看|漂亮)|^你真好$/,
+      /(em|muoi) (dep|xinh|de thuong)|dep qua|xinh qua/,
+      /you'?re (so |very )?(cute|pretty|beautiful|kind)/,
+    ],
     ...phrasebook('compliment'),
   },
   {
     id: 'praise-her',
-    patterns: [/你(真|很|好|太)?(厉害|聪明|棒)|你的(汉语|剑法|武功)(真|很|太)?好/, /(em|muoi) (that |rat )?(gioi|thong minh)|gioi qua/, /you'?re (so |very )?(smart|great|awesome|clever)/],
+    patterns: [
+      /你(真|很|好|太)?(厉害|聪明|棒)|你的(汉语|剑法|武功)(真|很|太)?好/,
+      /(em|muoi) (that |rat )?(gioi|thong minh)|gioi qua/,
+      /you'?re (so |very )?(smart|great|awesome|clever)/,
+    ],
     emotion: 'proud',
     reply: ({ to }) => ({
       zh: `嘿嘿，师父是好老师嘛！${to.zh}也会越来越厉害的。`,
@@ -678,13 +795,21 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'ask-praise',
-    patterns: [/^我(的汉语|说得|读得|写得|说的)?(怎么样|好不好|好吗|对吗|对不对)$|我(有)?进步了/, /(toi|em|anh) (noi )?(gioi|tot|dung) khong|(toi|em|anh) co tien bo/, /am i (good|right|doing well)|how'?s my chinese/],
+    patterns: [
+      /^我(的汉语|说得|读得|写得|说的)?(怎么样|好不好|好吗|对吗|对不对)$|我(有)?进步了/,
+      /(toi|em|anh) (noi )?(gioi|tot|dung) khong|(toi|em|anh) co tien bo/,
+      /am i (good|right|doing well)|how'?s my chinese/,
+    ],
     ...phrasebook('praise-me'),
   },
   // --- about her, the conversation -----------------------------------------------------------
   {
     id: 'what-can-you-do',
-    patterns: [/你(会|能)(做|干)?什么|你可以(帮我)?(做|干)?什么|^(帮帮?我|救命)$|怎么(用|玩)/, /(em|muoi) (co the )?(lam|giup) (duoc )?gi|giup (toi|em|anh) (voi)?$/, /what can you do|^help( me)?$/],
+    patterns: [
+      /你(会|能)(做|干)?什么|你可以(帮我)?(做|干)?什么|^(帮帮?我|救命)$|怎么(用|玩)/,
+      /(em|muoi) (co the )?(lam|giup) (duoc )?gi|giup (toi|em|anh) (voi)?$/,
+      /what can you do|^help( me)?$/,
+    ],
     emotion: 'happy',
     action: 'explain',
     reply: ({ to }) => ({
@@ -694,7 +819,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'are-you-ai',
-    patterns: [/你是(不是)?(机器人|人工智能|ai|电脑|真人|人吗)/, /(em|muoi) (la|co phai) (nguoi may|robot|ai|nguoi that)/, /are you (a |an )?(robot|bot|ai|human|real)/],
+    patterns: [
+      /你是(不是)?(机器人|人工智能|ai|电脑|真人|人吗)/,
+      /(em|muoi) (la|co phai) (nguoi may|robot|ai|nguoi that)/,
+      /are you (a |an )?(robot|bot|ai|human|real)/,
+    ],
     emotion: 'teasing',
     reply: () => ({
       zh: '我是小师妹呀！不过现在是练习模式，我只会说简单的话。',
@@ -712,7 +841,11 @@ export const INTENTS: Intent[] = [
   },
   {
     id: 'speak-vietnamese',
-    patterns: [/你会(说|讲)越南(语|话)|你懂越南(语|话)/, /(em|muoi) (biet|noi duoc|co biet) tieng viet/, /do you speak vietnamese/],
+    patterns: [
+      /你会(说|讲)越南(语|话)|你懂越南(语|话)/,
+      /(em|muoi) (biet|noi duoc|co biet) tieng viet/,
+      /do you speak vietnamese/,
+    ],
     emotion: 'teasing',
     reply: () => ({
       zh: '我会一点点越南语，不过我们还是说汉语吧！',

@@ -55,13 +55,12 @@ export function canonicalWords(text: string): string {
   let out = text.normalize('NFKC').toLowerCase();
   out = out.replace(TRADITIONAL_PATTERN, (c) => TRADITIONAL[c] ?? c);
   // Vietnamese diacritics off: learners type with and without them.
-  out = out
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/đ/g, 'd')
-    .normalize('NFC');
+  out = out.normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').normalize('NFC');
   // Apostrophes go (don't → dont); other punctuation and symbols become spaces (quotes too: “朋友”是什么意思), then spaces collapse.
-  out = out.replace(/['’‘`]/g, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  out = out
+    .replace(/['’‘`]/g, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
   out = out.replace(SPACE_NEXT_TO_HAN, '');
   for (const [pattern, canonical] of SYNONYMS) out = out.replace(pattern, canonical);
   return out;
