@@ -37,11 +37,11 @@ export function fallbackLine(to: Address, seed: number): Said {
   };
 }
 
-/** More than a beginner's sentence: many characters, or many words. */
+/** More than a beginner's sentence: over 20 characters, or over 20 words (a Vietnamese word is a syllable). */
 export function isLong(text: string): boolean {
   const han = text.match(/\p{Script=Han}/gu)?.length ?? 0;
   const words = text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
-  return han > 20 || (han === 0 && words > 14);
+  return han > 20 || (han === 0 && words > 20);
 }
 
 /** A long message: kind, asks for short sentences, and gives one to start with. */
