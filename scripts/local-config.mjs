@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,7 +47,7 @@ export function configuredRedis(env) {
 
 /** Where `pnpm start` keeps its Redis's data and its record of it. */
 export function localRedisDir(env) {
-  return env.LOCAL_REDIS_DIR || join(root, '.data', 'redis');
+  return env.LOCAL_REDIS_DIR ? resolve(root, env.LOCAL_REDIS_DIR) : join(root, '.data', 'redis');
 }
 
 export function shortPath(path) {

@@ -127,7 +127,6 @@ async function waitUntilUp(run: StartRun): Promise<StartState> {
 /** Lines of `output` after `from` (a character offset), by service, without ANSI colours. */
 function linesBy(output: string, from: number): Record<string, string[]> {
   const by: Record<string, string[]> = {};
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colour codes
   for (const line of output
     .slice(from)
     .replace(/\x1b\[[0-9;]*m/g, '')
