@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  commandOf,
   configuredRedis,
   freePortFrom,
   isAlive,
@@ -34,6 +35,8 @@ const ready = new Set();
 let stopping = false;
 /** The Redis data directory whose record (start.json) this script owns, once it started one. */
 let ownedRedisDir;
+/** What this script recorded there (start.json): its pid, its Redis's, the port, the services' pids. */
+let ownedState;
 
 function say(name, line) {
   process.stdout.write(`\x1b[${colour[name] ?? 37}m${name.padEnd(12)}\x1b[0m | ${line}\n`);
@@ -120,6 +123,13 @@ async function startLocalRedis() {
     );
     process.exit(1);
   }
+  // A pnpm start killed outright (SIGKILL) leaves its services and Redis running: stop them.
+  const previous = readRedisState(dir);
+  for (const pid of previous?.servicePids ?? []) {
+    if (!isAlive(pid) || !commandOf(pid).includes(join(root, 'services'))) continue;
+    say('start', `stopping a service (pid ${pid}) a previous pnpm start left running`);
+    await stopPid(pid, 5_000);
+  }
   if (running) {
     say('start', `stopping the redis-server (pid ${running.redisPid}) a previous pnpm start left running`);
     await stopPid(running.redisPid, 5_000);
@@ -170,12 +180,12 @@ async function startLocalRedis() {
   );
   children.push({ name: 'redis', child, last: true });
   ownedRedisDir = dir;
-  writeRedisState(dir, { ownerPid: process.pid, redisPid: child.pid, port, startedAt: new Date().toISOString() });
+  ownedState = { ownerPid: process.pid, redisPid: child.pid, port, startedAt: new Date().toISOString() };
+  writeRedisState(dir, ownedState);
   pipeLogs('redis', child);
   child.on('exit', (code, signal) => {
     if (!stopping)
       say('start', `redis-server exited (${signal ?? code}); the services retry until a Redis answers on ${url}`);
-    if (!stopping) removeRedisState(dir);
   });
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
@@ -352,6 +362,12 @@ for (const name of stopping ? [] : services) {
     say(name, `exited (${signal ?? code})`);
     if (!stopping) stop(1, `${name} exited; stopping the rest…`);
   });
+}
+
+// The services' pids too, so that the next pnpm start can stop them if this script is killed outright.
+if (ownedRedisDir && !stopping) {
+  ownedState.servicePids = children.filter((c) => !c.last).map((c) => c.child.pid);
+  writeRedisState(ownedRedisDir, ownedState);
 }
 
 const port = env.PORT || '8000';

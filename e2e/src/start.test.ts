@@ -36,9 +36,12 @@ afterAll(async () => {
 afterEach(async () => {
   for (const run of runs.splice(0)) {
     if (run.child.exitCode === null && run.child.signalCode === null) {
-      run.child.kill('SIGKILL');
+      // The pids first: once start.mjs is gone its children are no longer its children.
       const state = readState(run.dir);
-      if (state) for (const pid of [...childPids(state.ownerPid), state.redisPid, state.ownerPid]) killQuietly(pid);
+      const pids = state ? [...childPids(state.ownerPid), state.redisPid, state.ownerPid] : [];
+      run.child.kill('SIGTERM');
+      await Promise.race([run.exited, new Promise((r) => setTimeout(r, 8_000))]);
+      for (const pid of [...pids, run.child.pid as number]) killQuietly(pid);
     }
     rmSync(run.dir, { recursive: true, force: true });
   }
@@ -248,6 +251,29 @@ describe('pnpm start', () => {
     await run.exited;
     expect(Date.now() - started).toBeLessThan(6_000);
     expect(childPids(state.ownerPid)).toEqual([]);
+  }, 60_000);
+});
+
+describe('pnpm start after one was killed outright (SIGKILL)', () => {
+  it('stops the services and the Redis the killed one left running, then starts its own', async () => {
+    const env = { PORT: String(await freePort()), LOCAL_REDIS_PORT: String(await freePort()) };
+    const first = start(env);
+    const left = await waitUntilUp(first);
+    const services = childPids(left.ownerPid).filter((pid) => pid !== left.redisPid);
+    expect(services).toHaveLength(3);
+    process.kill(left.ownerPid, 'SIGKILL');
+    await first.exited;
+    expect([left.redisPid, ...services].every(isAlive)).toBe(true);
+
+    const second = start(env, { dir: first.dir });
+    const state = await waitUntilUp(second);
+    expect(second.output()).toContain(
+      `stopping the redis-server (pid ${left.redisPid}) a previous pnpm start left running`,
+    );
+    expect(second.output().match(/stopping a service \(pid \d+\) a previous pnpm start left running/g)).toHaveLength(3);
+    expect([left.redisPid, ...services].some(isAlive)).toBe(false);
+    // Its port again: the killed one's Redis is gone, the port is this checkout's.
+    expect(state.port).toBe(left.port);
   }, 60_000);
 });
 
