@@ -50,7 +50,7 @@ export function kustomizationResources(kustomizationPath: string): { path: strin
 /**
  * What `kubectl kustomize` makes of a kustomization, for the features these overlays use: its
  * resources (nested kustomizations rendered first), `namespace`, `images` and inline `patches`
- * (JSON 6902 operations, or a merge patch). `labels` are not applied. Anything else is refused,
+ * (JSON 6902 operations, a merge patch, or `$patch: delete`). `labels` are not applied. Anything else is refused,
  * so that a test never reads a rendering that kustomize would not produce.
  */
 export function renderKustomization(kustomizationPath: string): Manifest[] {
@@ -74,6 +74,11 @@ export function renderKustomization(kustomizationPath: string): Manifest[] {
     );
     if (matches.length === 0)
       throw new Error(`${kustomizationPath}: patch target ${JSON.stringify(selector)} not found`);
+    // A strategic-merge `$patch: delete` removes the object (the dev overlay drops KEDA's).
+    if (!Array.isArray(body) && body?.$patch === 'delete') {
+      for (const manifest of matches) manifests.splice(manifests.indexOf(manifest), 1);
+      continue;
+    }
     for (const manifest of matches) {
       if (Array.isArray(body)) for (const op of body) applyJsonPatchOp(manifest, op);
       else Object.assign(manifest, mergePatch(manifest, body));

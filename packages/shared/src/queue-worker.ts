@@ -13,6 +13,7 @@ import {
   queueKeyPrefix,
   queuesConsumedBy,
 } from './queues.js';
+import { logQueueErrors } from './redis.js';
 
 export interface JobContext {
   job: Job;
@@ -90,7 +91,8 @@ export function startWorker<S extends z.ZodType>(
   worker.on('failed', (job, err) =>
     logger.error({ jobId: job?.id, queue: queue.name, err: err.message }, 'job failed'),
   );
-  worker.on('error', (err) => logger.warn({ queue: queue.name, err: err.message }, 'worker error'));
+  // One line per minute while Redis is away (BullMQ emits one error per retry).
+  logQueueErrors(worker, logger, 'worker');
   return worker;
 }
 

@@ -242,24 +242,100 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
   redis.disconnect();
 }
 
+type OutageLogger = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+
+/** One service's view of its Redis: down since when, and the lines left out since the last one. */
+interface Outage {
+  down: boolean;
+  since: number;
+  lastLine: number;
+  leftOut: number;
+}
+const outages = new WeakMap<object, Outage>();
+/** How often a Redis that stays away is mentioned again. */
+const OUTAGE_REMINDER_MS = 60_000;
+/** Errors that mean "cannot reach Redis" (as opposed to a failing command or script). */
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection is closed|Stream isn't writeable|connect |CLUSTERDOWN|MASTERDOWN|LOADING/i;
+
+function outageOf(logger: object): Outage {
+  let outage = outages.get(logger);
+  if (!outage) {
+    outage = { down: false, since: 0, lastLine: 0, leftOut: 0 };
+    outages.set(logger, outage);
+  }
+  return outage;
+}
+
 /**
- * Logs a lost Redis once per outage (and once when it is back), not once per retry: a Redis that
- * is down for minutes would otherwise write thousands of identical lines.
+ * Records that `source` (a connection, a queue, a worker) cannot reach Redis. A service logs one
+ * line when its Redis goes away, whichever of its connections notices first, then one a minute
+ * while it stays away (with how many errors it left out), and one when it is back: a Redis that is
+ * down for minutes is a handful of lines, not one per connection and retry.
  */
-export function logRedisErrors(
-  redis: RedisClient,
-  logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
-  name: string,
+export function reportRedisUnreachable(logger: OutageLogger, source: string, err: Error, now = Date.now()): void {
+  const outage = outageOf(logger);
+  if (!outage.down) {
+    Object.assign(outage, { down: true, since: now, lastLine: now, leftOut: 0 });
+    logger.warn({ err: err.message, connection: source }, 'redis connection lost; retrying');
+    return;
+  }
+  if (now - outage.lastLine < OUTAGE_REMINDER_MS) {
+    outage.leftOut++;
+    return;
+  }
+  logger.warn(
+    { err: err.message, downSeconds: Math.round((now - outage.since) / 1000), leftOut: outage.leftOut },
+    'redis still unreachable; retrying',
+  );
+  Object.assign(outage, { lastLine: now, leftOut: 0 });
+}
+
+function reportRedisBack(logger: OutageLogger, source: string): void {
+  const outage = outageOf(logger);
+  if (!outage.down) return;
+  outage.down = false;
+  logger.info(
+    { connection: source, downSeconds: Math.round((Date.now() - outage.since) / 1000) },
+    'redis connection back',
+  );
+}
+
+/**
+ * Logs a lost Redis once per outage for the whole service (and once when it is back), not once
+ * per connection and retry: a Redis that is down for minutes would otherwise write thousands of
+ * identical lines. See `reportRedisUnreachable`.
+ */
+export function logRedisErrors(redis: RedisClient, logger: OutageLogger, name: string): void {
+  redis.on('error', (err: Error) => reportRedisUnreachable(logger, name, err));
+  redis.on('ready', () => reportRedisBack(logger, name));
+}
+
+/**
+ * Logs the 'error' events of something that retries a lost Redis by itself (a BullMQ Queue or
+ * Worker emits one per retry). Without a listener BullMQ prints each one as a stack trace.
+ * "Cannot reach Redis" joins the service's outage (`reportRedisUnreachable`); any other error is
+ * logged at most once a minute per emitter, with how many were left out.
+ */
+export function logQueueErrors(
+  emitter: { name: string; on(event: 'error', listener: (err: Error) => void): unknown },
+  logger: OutageLogger,
+  kind: 'queue' | 'worker',
 ): void {
-  let down = false;
-  redis.on('error', (err: Error) => {
-    if (down) return;
-    down = true;
-    logger.warn({ err: err.message, connection: name }, 'redis connection lost; retrying');
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    logger.info({ connection: name }, 'redis connection back');
+  let lastLine = Number.NEGATIVE_INFINITY;
+  let leftOut = 0;
+  emitter.on('error', (err: Error) => {
+    if (UNREACHABLE.test(err.message) || outageOf(logger).down) {
+      reportRedisUnreachable(logger, `${kind} ${emitter.name}`, err);
+      return;
+    }
+    const now = Date.now();
+    if (now - lastLine < OUTAGE_REMINDER_MS) {
+      leftOut++;
+      return;
+    }
+    logger.warn({ queue: emitter.name, err: err.message, ...(leftOut > 0 ? { leftOut } : {}) }, `${kind} error`);
+    lastLine = now;
+    leftOut = 0;
   });
 }

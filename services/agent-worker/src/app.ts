@@ -4,6 +4,7 @@ import {
   LearnerStore,
   type Logger,
   learnerStoreOptionsFrom,
+  logQueueErrors,
   Outbox,
   outboxOptionsFrom,
   PauseQueue,
@@ -64,6 +65,8 @@ export function startAgentWorkers({
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
+  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
+  for (const queue of [ttsQueue, chatQueue]) logQueueErrors(queue, logger, 'queue');
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
   const metrics = createAgentMetrics(registry);
   registerQueueDepth(registry, [chatQueue]);

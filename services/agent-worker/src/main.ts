@@ -3,6 +3,7 @@ import {
   connectRedis,
   createMetricsRegistry,
   createWorkerRedis,
+  logRedisErrors,
   redisKeys,
   runWorkerService,
   TurnCancellations,
@@ -27,7 +28,10 @@ runWorkerService({
     // offline tutor. The wire keeps these two values; which provider and model is in `describe`.
     await redis.set(redisKeys(env.QUEUE_PREFIX).agentMode(), llm.name === 'offline' ? 'offline' : 'online');
     const metrics = createMetricsRegistry('agent-worker');
-    const cancelSubscriber = await connectRedis(createWorkerRedis(redisTopology, 'agent-worker-cancel'));
+    const cancelSubscriber = createWorkerRedis(redisTopology, 'agent-worker-cancel');
+    // Without a listener a lost Redis would print an "Unhandled error event" stack trace per retry.
+    logRedisErrors(cancelSubscriber, logger, 'agent-worker-cancel');
+    await connectRedis(cancelSubscriber);
     const cancellations = await TurnCancellations.listen(redis, cancelSubscriber, redisKeys(env.QUEUE_PREFIX));
     const agent = startAgentWorkers({ env, logger, redis, llm, metrics, cancellations });
     return {
