@@ -106,12 +106,28 @@ function lightsSeen(page: Page): Promise<{ start: number; tag: string; turn: str
   return page.evaluate(() => (window as unknown as { lightsSeen: never }).lightsSeen);
 }
 
-/** Lights of one line, in the order they came on: always forward, over several characters. */
+/**
+ * Lights of one line, in the order they first came on: always forward, over several characters.
+ * (A word lights its characters together; played on after a pause, the word it stopped at lights again.)
+ */
 function expectLitInOrder(lights: { start: number; tag: string }[], minimum: number): void {
-  const starts = lights.map((light) => light.start);
+  const starts = [...new Set(lights.map((light) => light.start))];
   expect(new Set(starts).size).toBeGreaterThanOrEqual(minimum);
   expect(starts).toEqual([...starts].sort((a, b) => a - b));
   expect(lights.some((light) => light.tag === 'ruby')).toBe(true); // the pinyin lights up with its character
+}
+
+/** WCAG contrast ratio of two opaque CSS colors (`rgb(r, g, b)`). */
+function contrast(a: string, b: string): number {
+  const luminance = (color: string) => {
+    const [r = 0, g = 0, b = 0] = (color.match(/\d+(\.\d+)?/g) ?? []).map(Number).map((channel) => {
+      const c = channel / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
 }
 
 /** How long an audio element's media lasts once loaded (-1 if it cannot be decoded). */
@@ -333,6 +349,19 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
         );
         expect(width).toBeGreaterThan(0);
         expect(failed).toEqual([]);
+      });
+
+      it('keeps its primary buttons readable under the pointer', async () => {
+        for (const button of [tab.locator('#send'), tab.locator('#who button')]) {
+          await button.hover();
+          await tab.waitForTimeout(100);
+          const [text, background] = await button.evaluate((element) => {
+            const style = getComputedStyle(element);
+            return [style.color, style.backgroundColor];
+          });
+          expect(contrast(text, background)).toBeGreaterThan(7);
+        }
+        await tab.mouse.move(0, 0);
       });
 
       it('sends a suggestion with a click; her reply comes, the counter counts, her voice lights her characters', async () => {
