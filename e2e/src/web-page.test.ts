@@ -10,12 +10,15 @@ const hasChromium = existsSync(CHROMIUM);
 
 let redis: TestRedis;
 let browser: Browser;
-/** Uncaught errors of the page's script: none are expected. */
+/** Uncaught errors of the page's script, and errors it logs (e.g. an invalid `pattern`): none are expected. */
 const pageErrors: string[] = [];
 
 async function openPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
   page.on('pageerror', (error) => void pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
   // Keeps the page's sockets within reach of the tests (`dropConnection`, `openedSockets`),
   // without reaching into its script.
   await page.addInitScript(() => {
@@ -43,6 +46,88 @@ function openedSockets(page: Page): Promise<{ url: string; protocols: string[]; 
 /** Closes the page's socket under its client, as a lost connection would. */
 async function dropConnection(page: Page): Promise<void> {
   await page.evaluate(() => (window as unknown as { dropSockets(): void }).dropSockets());
+}
+
+/** Whether each of the page's audio elements is paused, in document order. */
+function pausedStates(page: Page): Promise<boolean[]> {
+  return page.evaluate(() => [...document.querySelectorAll('audio')].map((audio) => audio.paused));
+}
+
+/** Waits until an audio element plays (true), or gives up after `timeoutMs` (false). */
+function startsPlaying(audio: Locator, timeoutMs = 10_000): Promise<boolean> {
+  return audio.evaluate(
+    (element: HTMLAudioElement, ms) =>
+      new Promise<boolean>((resolve) => {
+        if (!element.paused && element.currentTime > 0) resolve(true);
+        element.addEventListener('timeupdate', () => element.currentTime > 0 && resolve(true));
+        setTimeout(() => resolve(!element.paused), ms);
+      }),
+    timeoutMs,
+  );
+}
+
+/** Waits until an audio element has played to its end. */
+function playsToTheEnd(audio: Locator, timeoutMs = 30_000): Promise<boolean> {
+  return audio.evaluate(
+    (element: HTMLAudioElement, ms) =>
+      new Promise<boolean>((resolve) => {
+        if (element.ended) resolve(true);
+        element.addEventListener('ended', () => resolve(true));
+        setTimeout(() => resolve(element.ended), ms);
+      }),
+    timeoutMs,
+  );
+}
+
+/**
+ * Records, from now on, each character of her lines that lights up (gets `speaking`): where it
+ * sits in the line, its element, and which line (the row's turn id). Read with `lightsSeen`.
+ */
+async function recordLights(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: { start: number; tag: string; turn: string }[] = [];
+    Object.assign(window, { lightsSeen: seen });
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        const target = mutation.target as HTMLElement;
+        if (mutation.attributeName !== 'class' || !target.classList.contains('speaking')) continue;
+        if (mutation.oldValue?.split(' ').includes('speaking')) continue;
+        seen.push({
+          start: Number(target.dataset.start),
+          tag: target.tagName.toLowerCase(),
+          turn: target.closest<HTMLElement>('.msg')?.dataset.turnId ?? '',
+        });
+      }
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['class'], attributeOldValue: true });
+  });
+}
+
+function lightsSeen(page: Page): Promise<{ start: number; tag: string; turn: string }[]> {
+  return page.evaluate(() => (window as unknown as { lightsSeen: never }).lightsSeen);
+}
+
+/**
+ * Lights of one line, in the order they first came on: always forward, over several characters.
+ * (A word lights its characters together; played on after a pause, the word it stopped at lights again.)
+ */
+function expectLitInOrder(lights: { start: number; tag: string }[], minimum: number): void {
+  const starts = [...new Set(lights.map((light) => light.start))];
+  expect(new Set(starts).size).toBeGreaterThanOrEqual(minimum);
+  expect(starts).toEqual([...starts].sort((a, b) => a - b));
+  expect(lights.some((light) => light.tag === 'ruby')).toBe(true); // the pinyin lights up with its character
+}
+
+/** WCAG contrast ratio of two opaque CSS colors (`rgb(r, g, b)`). */
+function contrast(a: string, b: string): number {
+  const luminance = (color: string) => {
+    const [r = 0, g = 0, b = 0] = (color.match(/\d+(\.\d+)?/g) ?? []).map(Number).map((channel) => {
+      const c = channel / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
 }
 
 /** How long an audio element's media lasts once loaded (-1 if it cannot be decoded). */
@@ -208,6 +293,149 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
       expect(await page.locator('#sulk').getAttribute('data-level')).toBe('2');
       await page.click('button[data-action="get_state"]');
       await page.locator('.system', { hasText: 'Trạng thái: giận 2/3' }).waitFor();
+    });
+
+    describe('a newcomer, who opens the page and presses nothing', () => {
+      let tab: Page;
+      /** HTTP answers of 400 and more the tab got (a missing favicon…). */
+      const failed: string[] = [];
+      const replies = () => tab.locator('.msg.her');
+      beforeAll(async () => {
+        tab = await openPage();
+        tab.on('response', (response) => {
+          if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+        });
+      });
+      afterAll(async () => {
+        await tab?.close();
+      });
+
+      it('is connected at once under a new name, greeted, and offered first messages', async () => {
+        await tab.goto(`${system.probes.gateway}/`);
+        await tab.getByText('đã kết nối').waitFor();
+        const name = await tab.inputValue('#user');
+        expect(name).toMatch(/^shixiong-\d{4}$/);
+        expect(await tab.evaluate(() => localStorage.getItem('xiaoyue:user'))).toBe(name);
+        expect(await tab.locator('#message').isEnabled()).toBe(true);
+        expect(await tab.locator('#user').evaluate((input: HTMLInputElement) => input.checkValidity())).toBe(true);
+
+        const intro = tab.locator('.msg.intro');
+        expect(await intro.locator('.zh').getAttribute('data-text')).toMatch(/^师兄好！我是小师妹/);
+        expect((await intro.locator('rt').allInnerTexts()).slice(0, 3)).toEqual(['shī', 'xiōng', 'hǎo']);
+        expect(await intro.locator('.vi').innerText()).toMatch(/sư huynh/);
+        expect(await intro.locator('.hint-line').innerText()).toMatch(/offline/);
+        const chips = intro.locator('button.chip');
+        expect(await chips.count()).toBeGreaterThanOrEqual(2);
+        expect(
+          await chips.evaluateAll((buttons: HTMLButtonElement[]) => buttons.map((b) => b.dataset.message)),
+        ).toEqual(['你好！', '我想学习汉语', '考考我']);
+        expect(await chips.first().isEnabled()).toBe(true);
+        expect(await tab.locator('#history').innerText()).toBe('0 lượt');
+        expect(await replies().count()).toBe(0);
+      });
+
+      it('has an icon, and nothing it asked for is missing', async () => {
+        const href = await tab.locator('link[rel="icon"]').getAttribute('href');
+        expect(href).toMatch(/^data:image\/svg\+xml,/);
+        const width = await tab.evaluate(
+          (src) =>
+            new Promise<number>((resolve) => {
+              const image = new Image();
+              image.onload = () => resolve(image.naturalWidth);
+              image.onerror = () => resolve(-1);
+              image.src = src;
+            }),
+          href ?? '',
+        );
+        expect(width).toBeGreaterThan(0);
+        expect(failed).toEqual([]);
+      });
+
+      it('keeps its primary buttons readable under the pointer', async () => {
+        for (const button of [tab.locator('#send'), tab.locator('#who button')]) {
+          await button.hover();
+          await tab.waitForTimeout(100);
+          const [text, background] = await button.evaluate((element) => {
+            const style = getComputedStyle(element);
+            return [style.color, style.backgroundColor];
+          });
+          expect(contrast(text, background)).toBeGreaterThan(7);
+        }
+        await tab.mouse.move(0, 0);
+      });
+
+      it('sends a suggestion with a click; her reply comes, the counter counts, her voice lights her characters', async () => {
+        await recordLights(tab);
+        await tab.locator('button.chip', { hasText: '我想学习汉语' }).click();
+        await tab.locator('.msg.me', { hasText: '我想学习汉语' }).waitFor();
+        await replies().first().waitFor({ timeout: 15_000 });
+        const reply = replies().first();
+        expect(await reply.locator('.zh').getAttribute('data-text')).toMatch(/汉语/);
+        expect(await tab.locator('#history').innerText()).toBe('1 lượt');
+
+        const voice = reply.locator('audio.voice');
+        expect(await startsPlaying(voice)).toBe(true);
+        mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+        await tab.screenshot({ path: join(repoRoot, 'test-results', 'web-page-newcomer.png'), fullPage: true });
+        expect(await playsToTheEnd(voice)).toBe(true);
+        const turn = (await reply.getAttribute('data-turn-id')) ?? '';
+        expectLitInOrder(
+          (await lightsSeen(tab)).filter((light) => light.turn === turn),
+          5,
+        );
+        // Once she stopped, nothing stays lit.
+        expect(await reply.locator('.speaking').count()).toBe(0);
+      });
+
+      it('plays one voice at a time: a new reply, or another line played, stops the one playing', async () => {
+        await recordLights(tab);
+        // Her first line again, slowly: the longest voice of the page.
+        const earlier = replies().first();
+        await earlier.locator('button.slow').click();
+        const replay = earlier.locator('audio.replay');
+        await replay.waitFor({ state: 'attached', timeout: 10_000 });
+        expect(await startsPlaying(replay)).toBe(true);
+
+        // Her next reply comes while the replay still speaks: the replay stops.
+        await tab.locator('button.chip', { hasText: '考考我' }).click();
+        await replies().nth(1).waitFor({ timeout: 15_000 });
+        const voice = replies().nth(1).locator('audio.voice');
+        expect(await startsPlaying(voice)).toBe(true);
+        expect(await replay.evaluate((audio: HTMLAudioElement) => audio.paused && !audio.ended)).toBe(true);
+        expect((await pausedStates(tab)).filter((paused) => !paused)).toHaveLength(1);
+        expect(await tab.locator('#history').innerText()).toBe('2 lượt');
+
+        // The learner plays the replay on: her reply stops, the replay lights its characters to the end.
+        await replay.evaluate((audio: HTMLAudioElement) => audio.play());
+        expect(await voice.evaluate((audio: HTMLAudioElement) => audio.paused)).toBe(true);
+        expect((await pausedStates(tab)).filter((paused) => !paused)).toHaveLength(1);
+        expect(await playsToTheEnd(replay)).toBe(true);
+        const turn = (await earlier.getAttribute('data-turn-id')) ?? '';
+        expectLitInOrder(
+          (await lightsSeen(tab)).filter((light) => light.turn === turn),
+          5,
+        );
+      });
+
+      it('connects as another learner when the name is changed', async () => {
+        const socket = tab.waitForEvent('websocket');
+        await tab.fill('#user', 'web-renamed');
+        await tab.press('#user', 'Enter');
+        expect(new URL((await socket).url()).pathname).toMatch(/\/web-renamed$/);
+        await tab.getByText('đã kết nối').waitFor();
+        expect(await tab.evaluate(() => localStorage.getItem('xiaoyue:user'))).toBe('web-renamed');
+        expect(await replies().count()).toBe(0);
+        expect(await tab.locator('.msg.intro').count()).toBe(1);
+        expect(await tab.locator('#history').innerText()).toBe('0 lượt');
+
+        // A name the server would refuse is not sent: the field says why.
+        await tab.fill('#user', '师兄');
+        await tab.press('#user', 'Enter');
+        expect(await tab.locator('#user').evaluate((input: HTMLInputElement) => input.validationMessage)).toMatch(
+          /không dấu/,
+        );
+        expect(await tab.evaluate(() => localStorage.getItem('xiaoyue:user'))).toBe('web-renamed');
+      });
     });
   });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inlineHashes, withSourceMapUrl } from './web-page.js';
+import { inlineHashes, pagePolicy, withSourceMapUrl } from './web-page.js';
 
 describe('withSourceMapUrl', () => {
   const bundle = 'export { a };\n//# sourceMappingURL=index.js.map\n';
@@ -23,5 +24,20 @@ describe('inlineHashes', () => {
       '<script>a()</script><script src="/x.js"></script><style>p{}</style><script type="module">b()</script>';
     expect(inlineHashes(html, 'script')).toEqual([sha('a()'), sha('b()')]);
     expect(inlineHashes(html, 'style')).toEqual([sha('p{}')]);
+  });
+});
+
+describe('the page', () => {
+  const html = readFileSync(new URL('../public/index.html', import.meta.url), 'utf8');
+
+  it('has input patterns a browser accepts (compiled with the `v` flag, as HTML does)', () => {
+    const patterns = [...html.matchAll(/\spattern="([^"]*)"/g)].map((match) => match[1] ?? '');
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of patterns) expect(() => new RegExp(`^(?:${pattern})$`, 'v')).not.toThrow();
+  });
+
+  it('brings its own icon, which its policy lets load (no request for /favicon.ico)', () => {
+    expect(html).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
+    expect(pagePolicy(html).imgSrc).toContain('data:');
   });
 });

@@ -38,10 +38,11 @@ const TEASE: Line[] = [
     vietnamese_display: 'Hì hì, lại mắc bẫy rồi phải không?',
     emotion: 'teasing',
   },
+  // A missed card comes back within minutes (cards.ts: learning steps of 1 and 10 minutes).
   {
-    chinese_content: '不对，我过几天还要考你。',
-    pinyin: 'bú duì, wǒ guò jǐ tiān hái yào kǎo nǐ.',
-    vietnamese_display: 'Không đúng, vài hôm nữa muội còn kiểm tra lại đấy.',
+    chinese_content: '不对，等一下我还要考你。',
+    pinyin: 'bú duì, děng yí xià wǒ hái yào kǎo nǐ.',
+    vietnamese_display: 'Không đúng, lát nữa muội còn kiểm tra lại đấy.',
     emotion: 'strict',
   },
 ];
