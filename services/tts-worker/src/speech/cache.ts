@@ -135,6 +135,14 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     return result;
   }
 
+  async prepare(): Promise<void> {
+    await this.inner.prepare?.();
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
   private get clockKey(): string {
     return `${this.options.prefix}:{tts-cache}:clock`;
   }

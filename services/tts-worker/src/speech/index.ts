@@ -1,20 +1,30 @@
+import type { Logger } from '@xiaoyue/shared';
 import type { TtsEnv } from '../env.js';
 import { EdgeSpeechSynthesizer } from './edge.js';
-import { EspeakSpeechSynthesizer } from './espeak.js';
 import { FallbackSpeechSynthesizer } from './fallback.js';
+import { createOfflineVoice } from './offline-voice.js';
 import type { SpeechSynthesizer } from './types.js';
 
 export type { SpeechSynthesizer } from './types.js';
 
 /**
- * Time kept back from Edge for the espeak fallback (a synthesis takes ~50 ms): the caller gives a
+ * Time kept back from Edge for the espeak fallback (a synthesis takes ~50-300 ms): the caller gives a
  * whole turn TTS_TIMEOUT_MS, so an Edge that hangs to its own timeout would leave espeak nothing.
  */
 const FALLBACK_RESERVE_MS = 1_000;
 
 /** The configured voice and, if any, the one that speaks when it fails. */
-export function speechProviders(env: TtsEnv): { primary: SpeechSynthesizer; fallback?: SpeechSynthesizer } {
-  const espeak = () => new EspeakSpeechSynthesizer({ timeoutMs: env.TTS_TIMEOUT_MS });
+export function speechProviders(
+  env: TtsEnv,
+  logger?: Logger,
+): { primary: SpeechSynthesizer; fallback?: SpeechSynthesizer } {
+  const espeak = () =>
+    createOfflineVoice({
+      mode: env.OFFLINE_VOICE,
+      timeoutMs: env.TTS_TIMEOUT_MS,
+      threads: env.OFFLINE_VOICE_THREADS,
+      onChoice: (choice) => logger?.info(choice, `offline voice: ${choice.engine} espeak-ng (the faster one measured)`),
+    });
   if (env.TTS_PROVIDER === 'espeak') return { primary: espeak() };
   const edge = (timeoutMs: number) => new EdgeSpeechSynthesizer({ endpoint: env.EDGE_TTS_URL, timeoutMs });
   if (env.TTS_FALLBACK === 'none') return { primary: edge(env.TTS_TIMEOUT_MS) };
@@ -23,8 +33,8 @@ export function speechProviders(env: TtsEnv): { primary: SpeechSynthesizer; fall
 }
 
 /** Chooses the speech provider (with its fallback) from configuration: the one place that does. */
-export function createSpeechSynthesizer(env: TtsEnv): SpeechSynthesizer {
-  const { primary, fallback } = speechProviders(env);
+export function createSpeechSynthesizer(env: TtsEnv, logger?: Logger): SpeechSynthesizer {
+  const { primary, fallback } = speechProviders(env, logger);
   return fallback ? new FallbackSpeechSynthesizer(primary, fallback) : primary;
 }
 
