@@ -41,3 +41,8 @@ export function createSpeechSynthesizer(env: TtsEnv, logger?: Logger): SpeechSyn
 // The benchmark measures the speech cache on its own, through this package's `./speech` export.
 export { CachedSpeechSynthesizer } from './cache.js';
 export { EdgeSpeechSynthesizer } from './edge.js';
+// The benchmark compares the offline engines; the end-to-end tests check the mp3 they deliver.
+export { EspeakSpeechSynthesizer } from './espeak.js';
+export { WasmEspeakSpeechSynthesizer } from './espeak-wasm.js';
+export { mp3DurationMs } from './mp3.js';
+export { systemVoiceInstalled } from './offline-voice.js';

@@ -83,7 +83,7 @@ export class WorkerThreadPool<Task, Reply> {
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
       if (job)
-        this.settle(job, () => job.reject(failure ?? new Error(`a voice thread exited (${code}) during the task`)));
+        this.settle(job, () => job.reject(failure ?? new Error(`a worker thread exited (${code}) during its task`)));
       this.dispatch();
     });
     return worker;
