@@ -23,7 +23,13 @@ export function speechProviders(
       mode: env.OFFLINE_VOICE,
       timeoutMs: env.TTS_TIMEOUT_MS,
       threads: env.OFFLINE_VOICE_THREADS,
-      onChoice: (choice) => logger?.info(choice, `offline voice: ${choice.engine} espeak-ng (the faster one measured)`),
+      onChoice: (choice) =>
+        logger?.info(
+          choice,
+          choice.systemMs === undefined
+            ? `offline voice: ${choice.engine} espeak-ng (system espeak-ng + lame not installed)`
+            : `offline voice: ${choice.engine} espeak-ng (the faster one measured)`,
+        ),
     });
   if (env.TTS_PROVIDER === 'espeak') return { primary: espeak() };
   const edge = (timeoutMs: number) => new EdgeSpeechSynthesizer({ endpoint: env.EDGE_TTS_URL, timeoutMs });

@@ -34,7 +34,7 @@ describe('finding the system voice', () => {
 });
 
 describe('OFFLINE_VOICE', () => {
-  it('auto without espeak-ng on the path speaks with the WASM voice, nothing measured', async () => {
+  it('auto without espeak-ng on the path speaks with the WASM voice, without measuring', async () => {
     const choices: OfflineVoiceChoice[] = [];
     const voice = createOfflineVoice({
       mode: 'auto',
@@ -47,7 +47,7 @@ describe('OFFLINE_VOICE', () => {
       await voice.prepare();
       expect(await voice.engine()).toBe('wasm');
       expect(mp3DurationMs((await voice.synthesize(hello, AbortSignal.timeout(10_000))).audio)).toBeGreaterThan(800);
-      expect(choices).toEqual([]);
+      expect(choices).toEqual([{ engine: 'wasm' }]);
     } finally {
       await voice.close();
     }

@@ -23,7 +23,7 @@ export interface OfflineVoiceOptions {
   threads: number;
   /** Where to look for espeak-ng and lame (default: this process's PATH). */
   searchPath?: string;
-  /** Told which engine `auto` chose, and the measurements it chose by. */
+  /** Told which engine `auto` chose, and the measurements it chose by (none: the system one is not installed). */
   onChoice?: (choice: OfflineVoiceChoice) => void;
 }
 
@@ -61,7 +61,11 @@ export function createOfflineVoice(options: OfflineVoiceOptions): OfflineVoice {
   const wasm = () => new WasmEspeakSpeechSynthesizer({ timeoutMs: options.timeoutMs, threads: options.threads });
   const system = () => new EspeakSpeechSynthesizer({ timeoutMs: options.timeoutMs });
   if (options.mode === 'system') return fixedVoice(system(), 'system');
-  if (options.mode === 'wasm' || !systemVoiceInstalled(options.searchPath)) return fixedVoice(wasm(), 'wasm');
+  if (options.mode === 'wasm') return fixedVoice(wasm(), 'wasm');
+  if (!systemVoiceInstalled(options.searchPath)) {
+    options.onChoice?.({ engine: 'wasm' });
+    return fixedVoice(wasm(), 'wasm');
+  }
   return new FasterOfflineVoice(system(), wasm(), options.onChoice);
 }
 
