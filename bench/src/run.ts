@@ -7,12 +7,21 @@ import { spawnRedisServer } from '@xiaoyue/test-support';
 import { type Row, type Scenario, writeReport } from './report.js';
 import { firstAudio } from './scenarios/first-audio.js';
 import { idleSockets } from './scenarios/idle-sockets.js';
+import { offlineVoice } from './scenarios/offline-voice.js';
 import { progressAtScale } from './scenarios/progress-at-scale.js';
 import { redisCommands } from './scenarios/redis-commands.js';
 import { speechCache } from './scenarios/speech-cache.js';
 import { turns } from './scenarios/turns.js';
 
-const scenarios: Scenario[] = [speechCache, turns, firstAudio, idleSockets, progressAtScale, redisCommands];
+const scenarios: Scenario[] = [
+  speechCache,
+  turns,
+  firstAudio,
+  idleSockets,
+  progressAtScale,
+  redisCommands,
+  offlineVoice,
+];
 
 async function main() {
   const args = process.argv.slice(2);
