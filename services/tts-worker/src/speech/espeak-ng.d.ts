@@ -5,8 +5,12 @@ declare module 'espeak-ng' {
     readFile(path: string): Uint8Array;
   }
   interface EspeakModuleOptions {
-    /** espeak-ng's command line; main() runs with it as soon as the instance is ready. */
+    /** espeak-ng's command line; main() runs with it as soon as the instance is ready… */
     arguments: string[];
+    /** …unless this is set. */
+    noInitialRun?: boolean;
+    /** Called by exit(); Emscripten's own sets process.exitCode. */
+    quit?: (status: number, toThrow: Error) => void;
     preRun?: ((module: { FS: EspeakFs }) => void)[];
     print?: (line: string) => void;
     printErr?: (line: string) => void;

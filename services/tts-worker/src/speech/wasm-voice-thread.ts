@@ -22,6 +22,10 @@ export type WasmVoiceReply =
   | { ok: true; mp3: Uint8Array; sampleCount: number; sampleRate: number }
   | { ok: false; message: string; kind: SpeechError['kind'] };
 
+// This build of espeak-ng (assertions on) captures a stack trace for every failed file lookup,
+// thousands per utterance: about a quarter of its time. Nothing in this thread shows a stack.
+Error.stackTraceLimit = 0;
+
 const TEXT_FILE = '/utterance.txt';
 const WAV_FILE = '/utterance.wav';
 /** lamejs takes any length, but smaller slices keep its temporary buffers small. */
@@ -31,34 +35,88 @@ const SAMPLES_PER_ENCODE = 1152 * 64;
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 interface WebAssemblyApi {
   compile(bytes: Uint8Array): Promise<object>;
-  instantiate(module: object, imports: object): Promise<object>;
+  instantiate(module: object, imports: object): Promise<{ exports: EspeakExports }>;
+}
+/** The raw exports of the espeak-ng build that running its main() by hand needs. */
+interface EspeakExports {
+  memory: { buffer: ArrayBuffer };
+  malloc(bytes: number): number;
+  __main_argc_argv(argc: number, argv: number): number;
 }
 
-// Compiled once per thread; every utterance instantiates it afresh (the build runs espeak-ng's
-// main() once per instance and exports nothing to call it again).
+/** An instance whose runtime is up (its embedded data files unpacked) and whose main() has not run. */
+interface ReadyEspeak {
+  fs: EspeakFs;
+  exports: EspeakExports;
+  stderr: string[];
+}
+type EspeakFs = Awaited<ReturnType<typeof ESpeakNg>>['FS'];
+
+// Compiled once per thread. An instance runs espeak-ng's main() once (its globals are not meant
+// for a second run), so every utterance gets a fresh one; unpacking the data files is half of an
+// utterance's cost, so the next instance is readied as soon as a thread is free, before it is asked.
 const wasmPath = createRequire(import.meta.url)
   .resolve('espeak-ng')
   .replace(/\.js$/, '.wasm');
 const compiled = webAssembly.compile(readFileSync(wasmPath));
 
-async function speakToWav(task: WasmVoiceTask): Promise<Buffer> {
+async function readyEspeak(): Promise<ReadyEspeak> {
   const module = await compiled;
   const stderr: string[] = [];
+  let exports: EspeakExports | undefined;
   const instance = await ESpeakNg({
-    // The text is read from a file, never argv: nothing in it (a leading '-') can become an option.
-    arguments: ['-v', task.voice, ...task.flags, '-w', WAV_FILE, '-f', TEXT_FILE],
-    preRun: [(m) => m.FS.writeFile(TEXT_FILE, task.text)],
+    arguments: [],
+    noInitialRun: true,
     print: () => {},
     printErr: (line: string) => stderr.push(line),
+    // exit() inside main() must not set this thread's exit code: it ends the call, nothing else.
+    quit: (_status, toThrow) => {
+      throw toThrow;
+    },
     instantiateWasm(imports, done) {
-      webAssembly.instantiate(module, imports).then(done);
+      webAssembly.instantiate(module, imports).then((wasm) => {
+        exports = wasm.exports;
+        done(wasm);
+      });
       return {};
     },
   });
+  if (!exports) throw new SpeechError('espeak-ng (wasm) did not start', 'rejected');
+  return { fs: instance.FS, exports, stderr };
+}
+
+/** Runs main() with `args`, as a C program gets them: NUL-terminated strings, then a NULL. */
+function runMain({ exports }: ReadyEspeak, args: string[]): number {
+  const argv = ['espeak-ng', ...args].map((arg) => {
+    const bytes = Buffer.from(`${arg}\0`);
+    const at = exports.malloc(bytes.length);
+    new Uint8Array(exports.memory.buffer, at, bytes.length).set(bytes);
+    return at;
+  });
+  const argvAt = exports.malloc(4 * (argv.length + 1));
+  new Uint32Array(exports.memory.buffer, argvAt, argv.length + 1).set([...argv, 0]);
   try {
-    return Buffer.from(instance.FS.readFile(WAV_FILE));
+    return exports.__main_argc_argv(argv.length, argvAt);
+  } catch (error) {
+    // exit(n) arrives as Emscripten's ExitStatus.
+    if ((error as { name?: string }).name === 'ExitStatus') return (error as { status: number }).status;
+    throw error;
+  }
+}
+
+let next: Promise<ReadyEspeak> | undefined;
+
+async function speakToWav(task: WasmVoiceTask): Promise<Buffer> {
+  const espeak = await (next ?? readyEspeak());
+  next = undefined;
+  espeak.fs.writeFile(TEXT_FILE, task.text);
+  // The text is read from a file, never argv: nothing in it (a leading '-') can become an option.
+  const status = runMain(espeak, ['-v', task.voice, ...task.flags, '-w', WAV_FILE, '-f', TEXT_FILE]);
+  try {
+    return Buffer.from(espeak.fs.readFile(WAV_FILE));
   } catch {
-    throw new SpeechError(`espeak-ng (wasm) wrote no audio: ${stderr.join(' ').slice(0, 200)}`, 'rejected');
+    const why = espeak.stderr.join(' ').slice(0, 200);
+    throw new SpeechError(`espeak-ng (wasm) wrote no audio (exit ${status}): ${why}`, 'rejected');
   }
 }
 
@@ -101,4 +159,10 @@ async function speak(task: WasmVoiceTask): Promise<WasmVoiceReply> {
 parentPort?.on('message', async (task: WasmVoiceTask) => {
   const reply = await speak(task);
   parentPort?.postMessage(reply, reply.ok ? [reply.mp3.buffer as ArrayBuffer] : []);
+  // Readied while the thread waits for its next utterance (a failed one is retried then).
+  next = readyEspeak();
+  next.catch(() => {
+    next = undefined;
+  });
 });
+next = readyEspeak();
