@@ -6,7 +6,7 @@ import { mp3DurationMs } from './mp3.js';
 import { type Prosody, SpeechError } from './types.js';
 
 // Runs the built thread (dist/speech/wasm-voice-thread.js): `pnpm build` first, as `pnpm test` does.
-const voice = new WasmEspeakSpeechSynthesizer({ timeoutMs: 10_000, threads: 2 });
+const voice = new WasmEspeakSpeechSynthesizer({ timeoutMs: 20_000, threads: 2 });
 afterAll(() => voice.close());
 
 const neutral = prosodyFor('neutral');

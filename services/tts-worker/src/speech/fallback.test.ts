@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterEach(() => edge.reset());
 // The offline voice every machine has (npm); the system one is only used to fail (a bad path).
-const wasmVoice = new WasmEspeakSpeechSynthesizer({ timeoutMs: 5_000, threads: 1 });
+const wasmVoice = new WasmEspeakSpeechSynthesizer({ timeoutMs: 15_000, threads: 1 });
 afterAll(() => Promise.all([edge.close(), wasmVoice.close()]));
 
 const request: SpeechRequest = {
@@ -86,7 +86,7 @@ describe('speech fallback', () => {
 
   it('leaves espeak time to speak within the caller budget when Edge hangs (configured from env)', async () => {
     edge.enqueue({ kind: 'hang' });
-    const env = loadTtsEnv({ EDGE_TTS_URL: edge.url, TTS_TIMEOUT_MS: '1500' });
+    const env = loadTtsEnv({ EDGE_TTS_URL: edge.url, TTS_TIMEOUT_MS: '4000' });
     const speech = createSpeechSynthesizer(env);
     expect(speech.name).toBe('edge+espeak');
     await speech.prepare?.(); // as the service does before taking jobs (OFFLINE_VOICE=auto measures)

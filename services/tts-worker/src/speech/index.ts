@@ -8,10 +8,11 @@ import type { SpeechSynthesizer } from './types.js';
 export type { SpeechSynthesizer } from './types.js';
 
 /**
- * Time kept back from Edge for the espeak fallback (a synthesis takes ~50-300 ms): the caller gives a
- * whole turn TTS_TIMEOUT_MS, so an Edge that hangs to its own timeout would leave espeak nothing.
+ * Time kept back from Edge for the espeak fallback (a sentence takes ~50 ms with the system's
+ * espeak-ng, ~150-400 ms with the WASM one, more on a busy machine): the caller gives a whole turn
+ * TTS_TIMEOUT_MS, so an Edge that hangs to its own timeout would leave espeak nothing.
  */
-const FALLBACK_RESERVE_MS = 1_000;
+const FALLBACK_RESERVE_MS = 2_000;
 
 /** The configured voice and, if any, the one that speaks when it fails. */
 export function speechProviders(
