@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { eventLoopDuring } from '@xiaoyue/test-support';
 import {
   EspeakSpeechSynthesizer,
   mp3DurationMs,
@@ -27,34 +28,25 @@ const say = (voice: SpeechSynthesizer, text: string) =>
 interface EventLoop {
   /** Worst delay of a 10 ms timer. */
   lagMs: number;
-  /** Share of the time the event loop was busy (0-1): ~0 when the work runs elsewhere. */
-  utilization: number;
+  /** CPU time of the main thread (the event loop's) per sentence, median of the rounds (10 ms ticks). */
+  mainThreadCpuMsPerSentence: number;
 }
 
 /**
- * The event loop while `work` runs. A late timer means a blocked loop or, on a busy machine, a
- * process waiting for a core: the utilisation tells the two apart.
+ * The event loop while `work` runs, `rounds` times. A late timer means a blocked loop or, on a
+ * busy machine, a process waiting for a core: the main thread's own CPU time tells the two apart.
  */
-async function eventLoopDuring(work: () => Promise<unknown>): Promise<EventLoop> {
-  let lagMs = 0;
-  let expected = performance.now() + 10;
-  const timer = setInterval(() => {
-    lagMs = Math.max(lagMs, performance.now() - expected);
-    expected = performance.now() + 10;
-  }, 10);
-  const before = performance.eventLoopUtilization();
-  try {
-    await work();
-    return { lagMs: round(lagMs, 1), utilization: round(performance.eventLoopUtilization(before).utilization, 3) };
-  } finally {
-    clearInterval(timer);
-  }
+async function eventLoopFor(rounds: number, sentences: number, work: () => Promise<unknown>): Promise<EventLoop> {
+  const loops = [];
+  for (let round = 0; round < rounds; round++) loops.push(await eventLoopDuring(work));
+  const cpu = summarize(loops.map((loop) => (loop.mainThreadCpuMs ?? Number.NaN) / sentences));
+  return { lagMs: round(Math.max(...loops.map((loop) => loop.lagMs)), 1), mainThreadCpuMsPerSentence: cpu.p50 };
 }
 
 /** The control: the same event loop while two threads burn both cores for `ms` doing nothing else. */
 function whileTwoThreadsSpin(ms: number): Promise<EventLoop> {
   const spin = `const until = Date.now() + ${Math.round(ms)}; while (Date.now() < until);`;
-  return eventLoopDuring(() =>
+  return eventLoopFor(1, SENTENCES.length, () =>
     Promise.all([0, 1].map(() => new Promise((exited) => new Worker(spin, { eval: true }).on('exit', exited)))),
   );
 }
@@ -62,8 +54,10 @@ function whileTwoThreadsSpin(ms: number): Promise<EventLoop> {
 interface EngineFigures {
   /** The first sentence of a fresh voice: a thread compiling WebAssembly, or the first process. */
   coldMs: number;
-  /** Each sentence once warm, one at a time. */
+  /** Each sentence once warm, one at a time, back to back. */
   warm: ReturnType<typeof summarize>;
+  /** The same with 300 ms between sentences, as separate turns arrive: what a learner waits. */
+  spaced: ReturnType<typeof summarize>;
   /** Milliseconds of audio per millisecond of work, warm. */
   realtimeFactor: number;
   /** All the sentences at once (as the TTS worker's concurrency allows), per sentence. */
@@ -86,12 +80,23 @@ async function measure(voice: SpeechSynthesizer, rounds: number): Promise<Engine
     }
   }
   const workMs = times.reduce((sum, ms) => sum + ms, 0);
+  const spaced: number[] = [];
+  for (const text of SENTENCES) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const at = performance.now();
+    await say(voice, text);
+    spaced.push(performance.now() - at);
+  }
+  const burstRounds = 3;
   started = performance.now();
-  const eventLoop = await eventLoopDuring(() => Promise.all(SENTENCES.map((text) => say(voice, text))));
-  const parallelMsPerSentence = round((performance.now() - started) / SENTENCES.length, 1);
+  const eventLoop = await eventLoopFor(burstRounds, SENTENCES.length, () =>
+    Promise.all(SENTENCES.map((text) => say(voice, text))),
+  );
+  const parallelMsPerSentence = round((performance.now() - started) / (burstRounds * SENTENCES.length), 1);
   return {
     coldMs,
     warm: summarize(times),
+    spaced: summarize(spaced),
     realtimeFactor: round(audioMs / workMs, 1),
     parallelMsPerSentence,
     eventLoop,
@@ -99,7 +104,7 @@ async function measure(voice: SpeechSynthesizer, rounds: number): Promise<Engine
 }
 
 const describeEngine = (f: EngineFigures) =>
-  `warm p50 ${f.warm.p50} ms, p99 ${f.warm.p99} ms; cold ${f.coldMs} ms; 6 at once ${f.parallelMsPerSentence} ms/sentence; ${f.realtimeFactor}× real time; event loop meanwhile ${f.eventLoop.utilization} busy, lag max ${f.eventLoop.lagMs} ms`;
+  `warm p50 ${f.warm.p50} ms, p99 ${f.warm.p99} ms (back to back), p50 ${f.spaced.p50} ms (300 ms apart); cold ${f.coldMs} ms; 6 at once ${f.parallelMsPerSentence} ms/sentence; ${f.realtimeFactor}× real time; event loop meanwhile ${f.eventLoop.mainThreadCpuMsPerSentence} ms CPU/sentence (median of 3 bursts), lag max ${f.eventLoop.lagMs} ms`;
 
 /** P8 her offline voice: the WASM espeak-ng (npm, worker threads) vs the system espeak-ng + lame. */
 async function run({ quick }: BenchContext): Promise<Row[]> {
@@ -120,13 +125,14 @@ async function run({ quick }: BenchContext): Promise<Row[]> {
     {
       id: 'P8',
       what: `offline voice per sentence (${SENTENCES.length} lines × ${rounds}): WASM espeak-ng + lamejs in 2 worker threads`,
-      result: `WASM ${describeEngine(wasm)} (two threads merely spinning as long: ${control.utilization} busy, lag max ${control.lagMs} ms)`,
+      result: `WASM ${describeEngine(wasm)} (two threads merely spinning as long: lag max ${control.lagMs} ms)`,
       baseline: system
         ? `system espeak-ng + lame: ${describeEngine(system)}`
         : 'system espeak-ng + lame: not installed',
-      target:
-        'event loop ≤ 5% busy while the WASM voice speaks (lag no worse than 2× the spinning control); auto keeps the faster',
-      met: wasm.eventLoop.utilization <= 0.05 && wasm.eventLoop.lagMs <= Math.max(50, 2 * control.lagMs),
+      // The loop's CPU, not the timer's lag: on a shared machine the timer is late whenever the OS
+      // runs others (the control shows how late), while the loop's CPU is this process's own doing.
+      target: 'event loop ≤ 5 ms CPU per sentence while the WASM voice speaks',
+      met: wasm.eventLoop.mainThreadCpuMsPerSentence <= 5,
       data: { wasm, system: system ?? null, control, autoChooses: faster },
     },
   ];
