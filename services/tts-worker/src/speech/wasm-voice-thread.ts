@@ -53,8 +53,8 @@ interface ReadyEspeak {
 type EspeakFs = Awaited<ReturnType<typeof ESpeakNg>>['FS'];
 
 // Compiled once per thread. An instance runs espeak-ng's main() once (its globals are not meant
-// for a second run), so every utterance gets a fresh one; unpacking the data files is half of an
-// utterance's cost, so the next instance is readied as soon as a thread is free, before it is asked.
+// for a second run), so every utterance gets a fresh one. Starting one (unpacking its 18 MB of data
+// files) costs more than speaking with it, so the next is readied while the thread waits for work.
 const wasmPath = createRequire(import.meta.url)
   .resolve('espeak-ng')
   .replace(/\.js$/, '.wasm');
@@ -105,6 +105,14 @@ function runMain({ exports }: ReadyEspeak, args: string[]): number {
 }
 
 let next: Promise<ReadyEspeak> | undefined;
+
+/** Starts readying the instance for the next utterance; one that fails is tried again when needed. */
+function readyNext(): void {
+  next = readyEspeak();
+  next.catch(() => {
+    next = undefined;
+  });
+}
 
 async function speakToWav(task: WasmVoiceTask): Promise<Buffer> {
   const espeak = await (next ?? readyEspeak());
@@ -159,10 +167,6 @@ async function speak(task: WasmVoiceTask): Promise<WasmVoiceReply> {
 parentPort?.on('message', async (task: WasmVoiceTask) => {
   const reply = await speak(task);
   parentPort?.postMessage(reply, reply.ok ? [reply.mp3.buffer as ArrayBuffer] : []);
-  // Readied while the thread waits for its next utterance (a failed one is retried then).
-  next = readyEspeak();
-  next.catch(() => {
-    next = undefined;
-  });
+  readyNext();
 });
-next = readyEspeak();
+readyNext();
