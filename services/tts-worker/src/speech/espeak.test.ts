@@ -38,6 +38,8 @@ function leftoverChildren(): string[] {
 // The system voice is optional (npm's WASM voice is the one every machine has): without the
 // Debian packages these tests are skipped, and their title says why.
 const systemVoice = systemVoiceInstalled();
+if (!systemVoice)
+  console.warn('espeak-ng or lame is not on PATH: the system voice tests are skipped (the WASM voice is tested)');
 describe.skipIf(!systemVoice)(
   `system espeak-ng + lame${systemVoice ? '' : ' (SKIPPED: espeak-ng or lame is not on PATH)'}`,
   () => {
