@@ -10,6 +10,7 @@ import { idleSockets } from './scenarios/idle-sockets.js';
 import { offlineVoice } from './scenarios/offline-voice.js';
 import { progressAtScale } from './scenarios/progress-at-scale.js';
 import { redisCommands } from './scenarios/redis-commands.js';
+import { shardBalance } from './scenarios/shard-balance.js';
 import { speechCache } from './scenarios/speech-cache.js';
 import { turns } from './scenarios/turns.js';
 
@@ -20,6 +21,7 @@ const scenarios: Scenario[] = [
   idleSockets,
   progressAtScale,
   redisCommands,
+  shardBalance,
   offlineVoice,
 ];
 

@@ -3,6 +3,7 @@ import {
   type FakeGemini,
   type RunningSystem,
   startSystem,
+  type TestRedis,
   uniquePrefix,
 } from '@xiaoyue/test-support';
 
@@ -11,14 +12,17 @@ import {
  * services' own timeouts and limits, not the tests' short ones, and wide pools.
  */
 export function startBenchSystem(
-  redisUrl: string,
-  gemini: FakeGemini,
+  /** A single Redis's URL, or a test Redis of any topology (a local cluster for P8). */
+  redis: string | Pick<TestRedis, 'env'>,
+  /** Gemini's fake, or undefined with the LLM's variables in `agentEnv` (an OpenAI-compatible fake). */
+  gemini: FakeGemini | undefined,
   edge: FakeEdgeTts,
   env: Record<string, string> = {},
+  agentEnv: Record<string, string> = {},
 ): Promise<RunningSystem> {
   return startSystem({
-    redisUrl,
-    gemini,
+    ...(typeof redis === 'string' ? { redisUrl: redis } : { redis }),
+    ...(gemini ? { gemini } : {}),
     edge,
     prefix: uniquePrefix('bench'),
     readyTimeoutMs: 30_000,
@@ -31,7 +35,7 @@ export function startBenchSystem(
       ...env,
     },
     gatewayEnv: { ALLOW_DEBUG_ACTIONS: 'false', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '1000' },
-    agentEnv: { AGENT_CONCURRENCY: '200' },
+    agentEnv: { AGENT_CONCURRENCY: '200', ...agentEnv },
     ttsEnv: { TTS_CONCURRENCY: '200' },
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AUDIO_ERROR_MESSAGES } from '@xiaoyue/shared';
+import { AUDIO_ERROR_MESSAGES, createQueue, enqueue, queueCatalog, redisKeys } from '@xiaoyue/shared';
 import { fakeAudioFor } from '@xiaoyue/test-support';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { useSystemWithFakes } from './system.js';
 
@@ -242,6 +243,27 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const reply = await client.next('reply', 12_000);
     expect(Date.now() - started).toBeLessThan(8_000 + 1_000);
     expect(reply.data.fallback).toBe(true);
+  });
+
+  it('answers a turn whose deadline a gateway of the previous release queued as a delayed job (rolling deploy)', async () => {
+    const userId = `old-gateway-${randomUUID().slice(0, 8)}`;
+    const client = await connect(userId);
+    await client.next('welcome');
+    // What an old gateway did: the turn's lock and a delayed turn-deadline job; its chat job was lost.
+    const redis = new Redis(env.redis.url, { maxRetriesPerRequest: null });
+    const queue = createQueue(queueCatalog.turnDeadline, redis, env.system.prefix);
+    try {
+      const turnId = randomUUID();
+      await redis.set(redisKeys(env.system.prefix).activeTurn(userId), turnId, 'PX', 30_000);
+      const deadline = { turn_id: turnId, user_id: userId, user_message: '你好', user_role: '师兄' };
+      await enqueue(queue, queueCatalog.turnDeadline, deadline, { delay: 300 });
+      const reply = await client.next('reply', 5_000);
+      expect(reply.data).toMatchObject({ turn_id: turnId, fallback: true, audio_base64: null });
+      expect(await redis.get(redisKeys(env.system.prefix).activeTurn(userId))).toBeNull();
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
   });
 
   it('replays a missed reply to a client that reconnects with last_seq', async () => {

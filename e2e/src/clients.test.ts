@@ -2,9 +2,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   type FakeGemini,
+  type FakeOpenAi,
   freePort,
+  openAiAgentEnv,
   repoRoot,
   startFakeGemini,
+  startFakeOpenAi,
   startTestRedis,
   type TestRedis,
 } from '@xiaoyue/test-support';
@@ -14,14 +17,16 @@ import { type RunningSystem, startSystem } from './system.js';
 let redis: TestRedis;
 let system: RunningSystem;
 let gemini: FakeGemini;
+let openai: FakeOpenAi;
 
 beforeAll(async () => {
-  [redis, gemini] = await Promise.all([startTestRedis(), startFakeGemini()]);
+  [redis, gemini, openai] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeOpenAi()]);
   system = await startSystem({ redisUrl: redis.url });
 });
 afterAll(async () => {
   await system?.stop();
   await gemini?.close();
+  await openai?.close();
   await redis?.stop();
 });
 
@@ -29,7 +34,13 @@ afterAll(async () => {
 function runScript(script: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, 'scripts', script), ...args], {
-      env: { PATH: process.env.PATH, ...options.env },
+      // Not the developer's own .env or pnpm start's Redis record: only what the test gives.
+      env: {
+        PATH: process.env.PATH,
+        XIAOYUE_ENV_FILE: join(repoRoot, 'e2e', 'no-such.env'),
+        LOCAL_REDIS_DIR: join(repoRoot, 'e2e', 'no-such-redis-dir'),
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let output = '';
@@ -109,6 +120,46 @@ describe('pnpm check', () => {
     expect(refused.output).toMatch(/FAIL gemini: .*403/);
     expect((await check('gemini', {})).output).toMatch(/FAIL gemini: GEMINI_API_KEY is not set/);
   });
+
+  it('checks the configured LLM: an OpenAI-compatible server, its model, latency and JSON schema mode', async () => {
+    const env = openAiAgentEnv(openai);
+    openai.enqueue({ kind: 'reply', body: { correct: true, explanation: 'Đúng.' } });
+    const ok = await check('llm', env);
+    expect(ok.code).toBe(0);
+    expect(ok.output).toMatch(
+      /^PASS llm: openai fake-chat-1 at http:\/\/127\.0\.0\.1:\d+\/v1 answered in \d+ ms; json_schema honoured/,
+    );
+    expect(openai.requests.at(-1)?.body.response_format.type).toBe('json_schema');
+
+    openai.enqueue({ kind: 'reply', body: { correct: false, explanation: 'Sai.' } });
+    const jsonMode = await check('llm', { ...env, OPENAI_JSON_MODE: 'json_object' });
+    expect(jsonMode.output).toMatch(/^PASS llm: .* json_object honoured/);
+    expect(openai.requests.at(-1)?.body.response_format).toEqual({ type: 'json_object' });
+  }, 60_000);
+
+  it('says when an OpenAI-compatible server ignores or refuses the JSON schema, or the LLM is not configured', async () => {
+    const env = openAiAgentEnv(openai);
+    openai.enqueue({ kind: 'reply', body: 'Sure! {"correct": true}' });
+    const ignored = await check('llm', env);
+    expect(ignored.code).toBe(1);
+    expect(ignored.output).toMatch(
+      /FAIL llm: .* json_schema was not honoured: the answer is not JSON.*OPENAI_JSON_MODE=json_object/,
+    );
+
+    openai.enqueue({
+      kind: 'error',
+      status: 400,
+      message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.",
+    });
+    const refused = await check('llm', env);
+    expect(refused.output).toMatch(/FAIL llm: openai fake-chat-1: .*400.*try OPENAI_JSON_MODE=json_object/);
+
+    // No LLM at all is the offline practice tutor: information, not a failure (pnpm check llm).
+    const offline = await check('llm', {});
+    expect(offline.output).toMatch(/INFO llm: no LLM configured: the agents run the offline practice tutor/);
+    expect(offline.code).toBe(0);
+    expect((await check('llm', { LLM_PROVIDER: 'openai' })).output).toMatch(/OPENAI_MODEL: required/);
+  }, 60_000);
 
   it('passes tts with the offline voice', async () => {
     const result = await check('tts', { TTS_PROVIDER: 'espeak' });

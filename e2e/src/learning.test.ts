@@ -1,5 +1,4 @@
-import { startTestRedis, type TestRedis } from '@xiaoyue/test-support';
-import { Redis } from 'ioredis';
+import { startTestRedis, type TestRedis, testRedisClient } from '@xiaoyue/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Learner } from './learner.js';
 import { type RunningSystem, startSystem } from './system.js';
@@ -9,13 +8,13 @@ import { type RunningSystem, startSystem } from './system.js';
  * a mistake is corrected, becomes a review card, and comes back as a quiz once it is due.
  */
 let redisServer: TestRedis;
-let redis: Redis;
+let redis: ReturnType<typeof testRedisClient>;
 let system: RunningSystem;
 
 beforeAll(async () => {
   redisServer = await startTestRedis();
-  redis = new Redis(redisServer.url);
-  system = await startSystem({ redisUrl: redisServer.url, env: { HISTORY_TURNS: '4' } });
+  redis = testRedisClient(redisServer);
+  system = await startSystem({ redis: redisServer, env: { HISTORY_TURNS: '4' } });
 });
 afterAll(async () => {
   await system?.stop();

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { testRedisClient } from '@xiaoyue/test-support';
+import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useSystemWithFakes } from './system.js';
 import { QUIZZES, tutorReply } from './tutor-replies.js';
 
 /** Graded quizzes, review cards and replay with Gemini (the local fake) and Edge (the local fake). */
 const env = useSystemWithFakes();
-let redis: Redis | undefined;
+let redis: Redis | Cluster | undefined;
 afterAll(() => redis?.disconnect());
 
 const learner = () => `quiz-${randomUUID().slice(0, 8)}`;
@@ -75,7 +76,7 @@ describe('quizzes from Gemini are graded on the server', () => {
     await client.next('reply');
     expect(lastSystemPrompt()).not.toContain('该复习的错误');
 
-    redis ??= new Redis(env.redis.url);
+    redis ??= testRedisClient(env.redis);
     const dueKey = `${env.system.prefix}:{u:${userId}}:cards-due`;
     for (const id of await redis.zrange(dueKey, '0', '-1')) await redis.zadd(dueKey, String(Date.now() - 1_000), id);
     expect((await client.request({ action: 'set_level', level: 5 }, 'level_set')).data.level).toBe(5);

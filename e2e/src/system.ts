@@ -2,10 +2,13 @@ import { eventData, type ServerEventType } from '@xiaoyue/shared';
 import {
   type FakeEdgeTts,
   type FakeGemini,
+  type FakeOpenAi,
+  openAiAgentEnv,
   type RunningSystem as ProcessSystem,
   type SystemOptions,
   startFakeEdgeTts,
   startFakeGemini,
+  startFakeOpenAi,
   startSystem as startProcesses,
   startTestRedis,
   type TestRedis,
@@ -32,7 +35,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
 export interface SystemWithFakes {
   redis: TestRedis;
+  /** The Gemini fake (the agents' LLM unless `llm: 'openai'`). */
   gemini: FakeGemini;
+  /** The OpenAI-compatible fake: the agents' LLM with `llm: 'openai'` (`LLM_PROVIDER=openai`). */
+  openai: FakeOpenAi;
   edge: FakeEdgeTts;
   system: RunningSystem;
   /** Connects a learner; the connection is closed after the test. */
@@ -42,13 +48,27 @@ export interface SystemWithFakes {
 /**
  * Registers the hooks of a test file that runs the system against the cloud fakes: one system
  * for the file, fakes reset and learners closed after each test. Read the fields inside tests.
+ * The agents think with Gemini's fake, or with the OpenAI-compatible one (`llm: 'openai'`, with
+ * `agentEnv` for the OPENAI_* variables).
  */
-export function useSystemWithFakes(): SystemWithFakes {
+export function useSystemWithFakes(
+  options: { llm?: 'gemini' | 'openai'; agentEnv?: Record<string, string> } = {},
+): SystemWithFakes {
   const learners: Learner[] = [];
   const context = {} as SystemWithFakes;
   beforeAll(async () => {
-    const [redis, gemini, edge] = await Promise.all([startTestRedis(), startFakeGemini(), startFakeEdgeTts()]);
-    Object.assign(context, { redis, gemini, edge, system: await startSystem({ redisUrl: redis.url, gemini, edge }) });
+    const [redis, gemini, openai, edge] = await Promise.all([
+      startTestRedis(),
+      startFakeGemini(),
+      startFakeOpenAi(),
+      startFakeEdgeTts(),
+    ]);
+    const llm =
+      options.llm === 'openai'
+        ? { agentEnv: openAiAgentEnv(openai, options.agentEnv) }
+        : { gemini, agentEnv: options.agentEnv };
+    const system = await startSystem({ redis, edge, ...llm });
+    Object.assign(context, { redis, gemini, openai, edge, system });
   });
   afterEach(() => {
     for (const learner of learners.splice(0)) {
@@ -56,11 +76,12 @@ export function useSystemWithFakes(): SystemWithFakes {
       expectFramesOfTheCatalog(learner);
     }
     context.gemini.reset();
+    context.openai.reset();
     context.edge.reset();
   });
   afterAll(async () => {
     await context.system?.stop();
-    await Promise.all([context.gemini?.close(), context.edge?.close()]);
+    await Promise.all([context.gemini?.close(), context.openai?.close(), context.edge?.close()]);
     await context.redis?.stop();
   });
   context.connect = async (userId, query = '') => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES as ALL_ERROR_CODES, CLIENT_ACTIONS, type ErrorCode, eventCatalog } from '@xiaoyue/shared';
-import { answerToUpgrade, type Frame, type UpgradeAnswer } from '@xiaoyue/test-support';
-import { Redis } from 'ioredis';
+import { answerToUpgrade, type Frame, testRedisClient, type UpgradeAnswer } from '@xiaoyue/test-support';
+import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Learner } from './learner.js';
@@ -139,14 +139,14 @@ async function chat(leg: Leg, message: string, requestId: string): Promise<Frame
 }
 
 /** Lets every review card of the learner fall due now, keeping their order. */
-async function letCardsFallDue(redis: Redis): Promise<void> {
+async function letCardsFallDue(redis: Redis | Cluster): Promise<void> {
   const key = `${env.system.prefix}:{u:${USER}}:cards-due`;
   const ids = await redis.zrange(key, '0', '-1');
   const now = Date.now();
   for (const [i, id] of ids.entries()) await redis.zadd(key, String(now - 60_000 + i), id);
 }
 
-async function converse(redis: Redis): Promise<void> {
+async function converse(redis: Redis | Cluster): Promise<void> {
   // --- A: a plain socket ---------------------------------------------------------------------
   const a = await open('plain', USER);
   await a.client.next('welcome');
@@ -647,7 +647,7 @@ describe('the wire protocol', () => {
   afterAll(() => restore());
 
   it('replays a recorded conversation with every action and event frame for frame', async () => {
-    const redis = new Redis(env.redis.url);
+    const redis = testRedisClient(env.redis);
     try {
       await converse(redis);
     } finally {

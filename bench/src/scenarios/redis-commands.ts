@@ -1,5 +1,6 @@
 import { startFakeEdgeTts, startFakeGemini } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
+import { BENCH_CONNECTION, type CommandBreakdown, recordCommands, topEntries } from '../command-breakdown.js';
 import { isReplyWithAudio, Learner } from '../learner.js';
 import type { BenchContext, Row, Scenario } from '../report.js';
 import { round } from '../stats.js';
@@ -37,7 +38,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
   const [gemini, edge] = await Promise.all([startFakeGemini(), startFakeEdgeTts()]);
   const system = await startBenchSystem(redisUrl, gemini, edge, { TURN_TIMEOUT_MS: String(TURN_TIMEOUT_MS) });
-  const redis = new Redis(redisUrl);
+  const redis = new Redis(redisUrl, { connectionName: BENCH_CONNECTION });
   const timed = async (work: () => Promise<void>) => {
     const before = await commandCounts(redis);
     const startedAt = performance.now();
@@ -50,14 +51,16 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
     const idlePerSecond = delta(idle.before, idle.after, 0, 0).total / idle.seconds;
 
     const turns = quick ? 20 : 100;
-    const perTurn = async (stream: boolean) => {
-      const learner = await Learner.connect(system.baseUrl, `p7-${stream ? 'stream' : 'seed'}`, { stream });
+    /** `turns` turns of one learner, then the last one's watchdog. */
+    const runTurns = async (stream: boolean, turns: number, name: string) => {
+      const learner = await Learner.connect(system.baseUrl, name, { stream });
       const done = stream ? (f: { type: string }) => f.type === 'reply_done' : isReplyWithAudio;
-      const window = await timed(async () => {
-        for (let i = 0; i < turns; i++) await learner.turn(`你好 ${i}`, done);
-        await sleep(TURN_TIMEOUT_MS + 1_000); // the last turn's watchdog job
-      });
+      for (let i = 0; i < turns; i++) await learner.turn(`你好 ${i}`, done);
+      await sleep(TURN_TIMEOUT_MS + 1_000); // the last turn's watchdog
       learner.close();
+    };
+    const perTurn = async (stream: boolean) => {
+      const window = await timed(() => runTurns(stream, turns, `p7-${stream ? 'stream' : 'seed'}`));
       const { total, byCommand } = delta(window.before, window.after, idlePerSecond, window.seconds);
       const top = [...byCommand]
         .sort((a, b) => b[1] - a[1])
@@ -67,6 +70,26 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
     };
     const seed = await perTurn(false);
     const streamed = await perTurn(true);
+
+    // Who sends what (MONITOR, on its own window: it slows Redis down), per turn, less the
+    // background recorded the same way.
+    const breakdownSeconds = quick ? 3 : 10;
+    const background = await recordCommands(redisUrl, system.prefix, () => sleep(breakdownSeconds * 1_000));
+    const breakdownTurns = quick ? 10 : 30;
+    const perBreakdownTurn = async (stream: boolean) => {
+      const startedAt = performance.now();
+      const recorded = await recordCommands(redisUrl, system.prefix, () =>
+        runTurns(stream, breakdownTurns, `p7-breakdown-${stream ? 'stream' : 'seed'}`),
+      );
+      const seconds = (performance.now() - startedAt) / 1000;
+      return describeBreakdown(recorded, breakdownTurns, background, seconds / breakdownSeconds);
+    };
+    const seedBreakdown = await perBreakdownTurn(false);
+    const streamedBreakdown = await perBreakdownTurn(true);
+    const backgroundBreakdown = describeBreakdown(background, breakdownSeconds, undefined, 0);
+    printBreakdown('seed turn', seedBreakdown);
+    printBreakdown('streamed turn', streamedBreakdown);
+    printBreakdown('background second', backgroundBreakdown);
 
     const connects = quick ? 20 : 100;
     const connecting = await timed(async () => {
@@ -95,7 +118,22 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
         baseline: `background ${round(idlePerSecond, 1)} commands/s with nobody connected`,
         target: '≤ 75 per seed turn (issue 12)',
         met: seed.perTurn <= 75,
-        data: { seed, streamed, perConnect, perSocketMinute, idlePerSecond, turns, connects, sockets },
+        data: {
+          seed,
+          streamed,
+          perConnect,
+          perSocketMinute,
+          idlePerSecond,
+          turns,
+          connects,
+          sockets,
+          breakdown: {
+            turns: breakdownTurns,
+            seed: seedBreakdown,
+            streamed: streamedBreakdown,
+            background: backgroundBreakdown,
+          },
+        },
       },
     ];
   } finally {
@@ -103,4 +141,31 @@ async function run({ redisUrl, quick }: BenchContext): Promise<Row[]> {
     await system.stop();
     await Promise.all([gemini.close(), edge.close()]);
   }
+}
+
+/** A recorded window per unit (a turn, a second), less `background` scaled by `backgroundWindows`. */
+function describeBreakdown(
+  recorded: CommandBreakdown,
+  units: number,
+  background: CommandBreakdown | undefined,
+  backgroundWindows: number,
+) {
+  const less = (map: Map<string, number>, base: Map<string, number> | undefined) =>
+    new Map([...map].map(([key, calls]) => [key, calls - (base?.get(key) ?? 0) * backgroundWindows]));
+  const per = (map: Map<string, number>, base: Map<string, number> | undefined) =>
+    Object.fromEntries(topEntries(less(map, base), units, 80).map(([key, calls]) => [key, round(calls, 1)]));
+  return {
+    total: round((recorded.total - (background?.total ?? 0) * backgroundWindows) / units, 1),
+    byConnection: per(recorded.byConnection, background?.byConnection),
+    byPurpose: per(recorded.byPurpose, background?.byPurpose),
+    byConnectionAndPurpose: per(recorded.byConnectionAndPurpose, background?.byConnectionAndPurpose),
+    byPurposeAndCommand: per(recorded.byPurposeAndCommand, background?.byPurposeAndCommand),
+  };
+}
+
+function printBreakdown(unit: string, breakdown: ReturnType<typeof describeBreakdown>): void {
+  console.log(`\nP7 breakdown per ${unit} (MONITOR): ${breakdown.total}`);
+  console.log('  by connection:', breakdown.byConnection);
+  console.log('  by connection and purpose:', breakdown.byConnectionAndPurpose);
+  if (process.env.P7_COMMANDS) console.log('  by purpose and command:', breakdown.byPurposeAndCommand);
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { type ConversationState, HistoryTurn } from './events.js';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 import type { SulkingLevel } from './reply.js';
 import { clampSulkingLevel, decaySulking, QUIET_PERIOD_REASON } from './sulking.js';
 
@@ -28,7 +28,7 @@ const PERSONA_FIELDS = ['sulking_level', 'sulking_reason', 'sulking_changed_at']
  */
 export class ConversationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: ConversationStoreOptions,
   ) {}
@@ -44,11 +44,11 @@ export class ConversationStore {
   }
 
   async loadContext(userId: string, turns = this.options.historyTurns): Promise<ConversationContext> {
-    const [[, persona], [, raw]] = (await this.redis
-      .multi()
-      .hmget(this.keys.persona(userId), ...PERSONA_FIELDS)
-      .lrange(this.keys.history(userId), -turns, -1)
-      .exec()) as [[null, (string | null)[]], [null, string[]]];
+    // Read in one round trip without MULTI (two commands more): one turn at a time per learner.
+    const [persona, raw] = await Promise.all([
+      this.redis.hmget(this.keys.persona(userId), ...PERSONA_FIELDS),
+      this.redis.lrange(this.keys.history(userId), -turns, -1),
+    ]);
     const sulk = this.sulkOf(persona);
     return {
       sulkingLevel: sulk.level,

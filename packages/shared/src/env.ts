@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisNodes, type RedisTopology } from './redis.js';
 
 export class EnvError extends Error {
   override name = 'EnvError';
@@ -34,10 +35,22 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const commonEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Redis: exactly one of REDIS_URL (one server), REDIS_CLUSTER_NODES, REDIS_SENTINELS (see redisTopologyFrom).
+  /** One Redis server; credentials and TLS (rediss://) in the URL. Default redis://127.0.0.1:6379. */
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
+    .optional(),
+  /** Redis Cluster: a few of its nodes as host:port,host:port (the rest are discovered). */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  /** Sentinel: the sentinels as host:port,host:port, and the name of the primary they watch. */
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_MASTER: z.string().default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** Credentials and TLS for cluster nodes or the Sentinel-managed primary (and replicas). */
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: bool.default(false),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"')
@@ -90,4 +103,43 @@ export function learnerStoreOptionsFrom(env: CommonEnv) {
       maxExactWords: env.MAX_EXACT_WORDS_PER_LEARNER,
     },
   };
+}
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * The Redis topology the environment names: REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS
+ * (none: the local default). Two of them at once is an EnvError that says which to keep.
+ */
+export function redisTopologyFrom(env: CommonEnv): RedisTopology {
+  const named = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => env[name]);
+  if (named.length > 1) {
+    throw new EnvError(
+      `Invalid environment configuration:\n  ${named.join(', ')}: set only one (REDIS_URL for one server, REDIS_CLUSTER_NODES for a Redis Cluster, REDIS_SENTINELS for Sentinel)`,
+    );
+  }
+  const auth = { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS };
+  const nodes = (name: 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS', text: string) => {
+    try {
+      const list = parseRedisNodes(text);
+      if (list.length === 0) throw new Error('no nodes');
+      return list;
+    } catch (error) {
+      throw new EnvError(
+        `Invalid environment configuration:\n  ${name}: ${(error as Error).message} (expected host:port,host:port)`,
+      );
+    }
+  };
+  if (env.REDIS_CLUSTER_NODES)
+    return { kind: 'cluster', nodes: nodes('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES), auth };
+  if (env.REDIS_SENTINELS) {
+    return {
+      kind: 'sentinel',
+      sentinels: nodes('REDIS_SENTINELS', env.REDIS_SENTINELS),
+      primaryName: env.REDIS_SENTINEL_MASTER,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+      auth,
+    };
+  }
+  return { kind: 'single', url: env.REDIS_URL ?? DEFAULT_REDIS_URL };
 }

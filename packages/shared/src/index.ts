@@ -15,6 +15,7 @@ export * from './redis.js';
 export * from './reply.js';
 export * from './sulking.js';
 export * from './turn-cancel.js';
+export * from './turn-deadlines.js';
 export * from './turn-end.js';
 export * from './wire.js';
 export * from './worker-service.js';

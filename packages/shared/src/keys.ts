@@ -1,7 +1,8 @@
 /**
  * Every Redis key of XiaoYue, in one place. Per-user keys share a `{u:<id>}` hash tag so that one
- * Lua script may touch several of them on Redis Cluster too. Every per-user key has a TTL or a
- * bound on its size (docs/architecture.md, "Learner data").
+ * Lua script may touch several of them on Redis Cluster too, and the learner's event channel (sharded
+ * pub/sub) lives on the same shard. Global keys have tags of their own. Every per-user key has a TTL
+ * or a bound on its size (docs/architecture.md, "Learner data").
  */
 export function redisKeys(prefix: string) {
   const user = (userId: string) => `${prefix}:{u:${userId}}`;
@@ -23,8 +24,11 @@ export function redisKeys(prefix: string) {
     turnGate: (userId: string, gate: string) => `${user(userId)}:turn-gate:${gate}`,
     /** Set when the learner interrupted the turn; checked by an agent that has not started it yet. */
     turnCancel: (userId: string, turnId: string) => `${user(userId)}:turn-cancel:${turnId}`,
-    /** Pub/sub channel telling agents to stop a streaming turn (message: `<userId> <turnId>`). */
-    turnCancelChannel: () => `${prefix}:turn-cancel`,
+    /**
+     * Pub/sub channel telling agents to stop a streaming turn (message: `<userId> <turnId>`). Classic
+     * pub/sub: every agent hears it, whichever shard it is connected to (interruptions are rare).
+     */
+    turnCancelChannel: () => `{${prefix}:turn-cancel}`,
     /** Token bucket of the learner's actions (shared by every gateway). */
     rateBucket: (userId: string) => `${user(userId)}:rate`,
     /** The learner's open sockets on every gateway (sorted set scored by lease end). */
@@ -52,11 +56,20 @@ export function redisKeys(prefix: string) {
     quizzes: (userId: string) => `${user(userId)}:quizzes`,
     /** The quiz ids of the learner's open review, space-separated: asked again until answered. */
     openReview: (userId: string) => `${user(userId)}:open-review`,
-    /** Pub/sub channel on which a user's outbox events are announced to gateways. */
-    userChannel: (userId: string) => `${prefix}:events:${userId}`,
-    userChannelPattern: () => `${prefix}:events:*`,
+    /**
+     * Sharded pub/sub channel (SPUBLISH) on which a user's outbox events are announced to the
+     * gateways holding the user's sockets: on a cluster, one shard (the learner's) carries it.
+     */
+    userChannel: (userId: string) => `${user(userId)}:events`,
+    /**
+     * Every open turn's deadline (sorted set: turn-deadline payload → due, epoch ms), swept by the
+     * agents (`TurnDeadlines`). Global, not per learner: its own hash tag, never in a script with a
+     * learner's keys. Bounded by the turns started in the last TURN_TIMEOUT_MS (each is removed
+     * once handled, a few ms after its due time); no TTL (a TTL would drop pending deadlines).
+     */
+    turnDeadlines: () => `{${prefix}:turn-deadlines}`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
-    agentMode: () => `${prefix}:agent-mode`,
+    agentMode: () => `{${prefix}:agent-mode}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -26,15 +26,3 @@ export function createLogger(service: string, level = 'info'): Logger {
     base: { service, pid: process.pid },
   });
 }
-
-/** A REDIS_URL safe to log: credentials removed. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.username) parsed.username = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
-}

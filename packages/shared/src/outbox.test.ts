@@ -42,8 +42,8 @@ describe('Outbox', () => {
   it('numbers events 1, 2, 3 per user and publishes each with its seq', async () => {
     const { keys, outbox } = makeOutbox();
     const received: string[] = [];
-    await subscriber.subscribe(keys.userChannel('alice'));
-    subscriber.on('message', (_channel, message) => received.push(message));
+    await subscriber.ssubscribe(keys.userChannel('alice'));
+    subscriber.on('smessage', (_channel, message) => received.push(message));
     for (const index of [0, 1, 2]) await outbox.append('alice', { ...sentence(index), requestId: 'r1' });
     const other = await outbox.append('bob', sentence(0));
     expect(other.seq).toBe(1);
@@ -51,7 +51,7 @@ describe('Outbox', () => {
     expect(received.map(seqOf)).toEqual([1, 2, 3]);
     expect(JSON.parse(received[2] ?? '')).toEqual({ seq: 3, ...sentence(2), status: 'success', request_id: 'r1' });
     expect(envelopeOf(received[2] ?? '')).toEqual({ seq: 3, type: 'reply_text' });
-    await subscriber.unsubscribe();
+    await subscriber.sunsubscribe();
   });
 
   it('appends a retried event once (its key comes from the event catalog)', async () => {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   type EventData,
   type EventKeyRef,
@@ -10,6 +9,7 @@ import {
   successFrame,
 } from './events.js';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 
 /**
  * How many of the latest events keep their idempotency key after they left the stream (a key stays
@@ -33,7 +33,8 @@ export const OUTBOX_DEDUPE_KEEP = 2_000;
  * - a final event releases the user's active-turn lock if it still belongs to that turn, and
  *   deletes what only an open turn needs: its gate (late events of the turn are dropped by its
  *   end key, see below) and the reply kept for the deadline watchdog;
- * - the event is PUBLISHed with its seq spliced in, so gateways forward it without re-encoding.
+ * - the event is SPUBLISHed (sharded pub/sub: the learner's shard) with its seq spliced in, so
+ *   gateways forward it without re-encoding.
  * KEYS: meta, stream, dedupe, activeTurn, then the gate and pending reply of the event's turn.
  * ARGV: json, key, maxLen, maxBytes, keep, ttl, channel, newEpoch, completes (the turn it ends, or '').
  * Shared by both scripts below; append returns {appended (1) or duplicate (0), seq}.
@@ -43,26 +44,31 @@ local meta, stream, dedupe, activeTurn, gate, pendingReply = unpack(KEYS, 1, 6)
 local maxLen, maxBytes, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local ttl, channel, newEpoch = ARGV[6], ARGV[7], ARGV[8]
 
--- Drops the oldest events while the stream is over a cap (the newest stays); returns the first seq left.
-local function trim(bytes)
-  local length = redis.call('XLEN', stream)
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  while length > 1 and (length > maxLen or bytes > maxBytes) do
-    redis.call('XDEL', stream, oldest[1])
-    bytes, length = bytes - #oldest[2][2], length - 1
-    oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  end
-  redis.call('HSET', meta, 'bytes', bytes)
-  return tonumber(string.match(oldest[1], '^%d+'))
-end
+local function seqOfId(id) return tonumber(string.match(id, '^%d+')) end
 
--- The stream's bytes; an outbox kept before they were counted is counted once.
-local function streamBytes()
-  local bytes = redis.call('HGET', meta, 'bytes')
-  if bytes then return tonumber(bytes) end
+-- The stream's bytes, for an outbox kept before they were counted (counted once).
+local function countBytes()
   local total = 0
   for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do total = total + #entry[2][2] end
   return total
+end
+
+-- Drops the oldest events while the stream is over a cap (the newest stays). Returns the bytes
+-- left and the seq below which idempotency keys may go: the oldest event left, or \`keep\` events
+-- back if that is older (the oldest event is read only when the stream is longer than \`keep\`
+-- or was trimmed: the stream's seqs are contiguous, so it cannot be newer otherwise).
+local function trim(seq, bytes)
+  local length = redis.call('XLEN', stream)
+  local firstLeft = 0
+  while length > 1 and (length > maxLen or bytes > maxBytes) do
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', stream, oldest[1])
+    bytes, length = bytes - #oldest[2][2], length - 1
+    firstLeft = seqOfId(oldest[1]) + 1
+  end
+  if length >= keep then firstLeft = seqOfId(redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]) end
+  if firstLeft == 0 then return bytes, seq - keep + 1 end
+  return bytes, math.min(firstLeft, seq - keep + 1)
 end
 
 local function append(json, key, completes)
@@ -71,17 +77,27 @@ local function append(json, key, completes)
     if completes ~= '' then redis.call('DEL', gate, pendingReply) end
     return {0, tonumber(existing)}
   end
-  if redis.call('EXISTS', meta) == 0 then
+  local state = redis.call('HMGET', meta, 'epoch', 'seq', 'bytes')
+  local seq, bytes = tonumber(state[2]), tonumber(state[3])
+  local fresh = not (state[1] or seq or bytes)
+  if fresh then
+    -- No meta hash: a new (or expired) outbox starts a new epoch.
     redis.call('DEL', stream, dedupe)
-    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', 0, 'bytes', 0)
+    seq, bytes = 0, 0
   end
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  seq = (seq or 0) + 1
   local payload = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
-  local bytes = streamBytes() + #payload
+  bytes = (bytes or countBytes()) + #payload
   redis.call('XADD', stream, seq .. '-0', 'e', payload)
-  local firstSeq = trim(bytes)
+  local below
+  bytes, below = trim(seq, bytes)
+  if fresh then
+    redis.call('HSET', meta, 'epoch', newEpoch, 'seq', seq, 'bytes', bytes)
+  else
+    redis.call('HSET', meta, 'seq', seq, 'bytes', bytes)
+  end
   redis.call('ZADD', dedupe, seq, key)
-  redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. math.min(firstSeq, seq - keep + 1))
+  redis.call('ZREMRANGEBYSCORE', dedupe, '-inf', '(' .. below)
   redis.call('EXPIRE', meta, ttl)
   redis.call('EXPIRE', stream, ttl)
   redis.call('EXPIRE', dedupe, ttl)
@@ -89,7 +105,7 @@ local function append(json, key, completes)
     if redis.call('GET', activeTurn) == completes then redis.call('DEL', activeTurn) end
     redis.call('DEL', gate, pendingReply)
   end
-  redis.call('PUBLISH', channel, payload)
+  redis.call('SPUBLISH', channel, payload)
   return {1, seq}
 end
 `;
@@ -176,10 +192,10 @@ export type ReadAfterResult =
   /** The events after `afterSeq` are no longer all there (trimmed, expired or a new epoch). */
   | { kind: 'resync'; head: OutboxHead; reason: string };
 
-interface OutboxRedis extends Redis {
+type OutboxRedis = RedisClient & {
   appendOutboxEvent(...args: string[]): Promise<[number, number]>;
   appendOutboxEventInOrder(...args: string[]): Promise<[number, number]>;
-}
+};
 
 /** An outbox payload starts `{"seq":N,"type":"…"`: the append script splices seq into the frame. */
 const ENVELOPE = /^\{"seq":(\d+),"type":"([a-z_]+)"/;
@@ -204,7 +220,7 @@ export class Outbox {
   private readonly redis: OutboxRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: OutboxOptions,
   ) {
@@ -287,11 +303,11 @@ export class Outbox {
 
   /** The next index a turn's gate waits for, and whether it takes no more (closed, or the turn ended). */
   async gateState(userId: string, turnId: string): Promise<{ next: number; closed: boolean }> {
-    const [[, [next, closed]], [, ended]] = (await this.redis
-      .multi()
-      .hmget(this.keys.turnGate(userId, turnId), 'next', 'closed')
-      .zscore(this.keys.outboxDedupe(userId), turnEndKey(turnId))
-      .exec()) as [[null, (string | null)[]], [null, string | null]];
+    // One round trip without MULTI (two commands more): the ordered append checks again atomically.
+    const [[next, closed], ended] = await Promise.all([
+      this.redis.hmget(this.keys.turnGate(userId, turnId), 'next', 'closed'),
+      this.redis.zscore(this.keys.outboxDedupe(userId), turnEndKey(turnId)),
+    ]);
     return { next: Number(next ?? 0), closed: closed !== null || ended !== null };
   }
 

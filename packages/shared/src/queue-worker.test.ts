@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Histogram, Registry } from './metrics.js';
 import { type JobHandler, PauseQueue, startWorker, startWorkers, type WorkerHandlers } from './queue-worker.js';
-import { type ChatJob, createQueue, enqueue, type Queue, queueCatalog } from './queues.js';
+import { type ChatJob, createQueue, enqueue, type Queue, queueCatalog, queueKeyPrefix } from './queues.js';
 import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
 
 let server: TestRedis;
@@ -62,6 +62,8 @@ function chatJob(turnId: string): ChatJob {
   };
 }
 
+const KEEP_COMPLETED = { removeOnComplete: false };
+
 async function finished(queue: Queue, jobId: string) {
   await expect
     .poll(async () => (await queue.getJob(jobId))?.finishedOn, { timeout: 10_000, interval: 50 })
@@ -92,7 +94,8 @@ describe('startWorker', () => {
       return 'answered';
     });
     const payload = chatJob('turn-parsed-1');
-    await enqueue(queue, queueCatalog.chat, payload);
+    // Kept once completed (the catalog deletes completed jobs) so that the test can read it.
+    await enqueue(queue, queueCatalog.chat, payload, KEEP_COMPLETED);
     const job = await finished(queue, 'turn-parsed-1');
     expect(job.returnvalue).toBe('answered');
     expect(seen).toEqual([{ payload, jobId: 'turn-parsed-1', signal: expect.any(AbortSignal) }]);
@@ -124,7 +127,7 @@ describe('startWorker', () => {
     const { worker, prefix } = chatWorker(async () => {}, 7);
     expect(worker.name).toBe('chat');
     expect(worker.concurrency).toBe(7);
-    expect(worker.opts).toMatchObject({ prefix, ...queueCatalog.chat.workerOptions });
+    expect(worker.opts).toMatchObject({ prefix: queueKeyPrefix(prefix, 'chat'), ...queueCatalog.chat.workerOptions });
   });
 
   it('pauses the queue on PauseQueue and runs the job again afterwards without using an attempt', async () => {
@@ -134,7 +137,7 @@ describe('startWorker', () => {
       if (runs.length === 1) throw new PauseQueue(500, 'LLM rate limited');
       return 'answered';
     });
-    await enqueue(queue, queueCatalog.chat, chatJob('turn-paused-1'));
+    await enqueue(queue, queueCatalog.chat, chatJob('turn-paused-1'), KEEP_COMPLETED);
     const job = await finished(queue, 'turn-paused-1');
     expect(await job.getState()).toBe('completed');
     expect(runs.map((run) => run.attemptsMade)).toEqual([0, 0]);

@@ -10,8 +10,10 @@ import {
   type QueueName,
   type QueuesConsumedBy,
   queueCatalog,
+  queueKeyPrefix,
   queuesConsumedBy,
 } from './queues.js';
+import { logQueueErrors } from './redis.js';
 
 export interface JobContext {
   job: Job;
@@ -83,13 +85,14 @@ export function startWorker<S extends z.ZodType>(
         throw Worker.RateLimitError();
       }
     },
-    { connection, prefix, concurrency, ...queue.workerOptions },
+    { connection, prefix: queueKeyPrefix(prefix, queue.name), concurrency, ...queue.workerOptions },
   );
   // Rate-limited jobs do not emit 'failed': only real failures (retried or final) are logged.
   worker.on('failed', (job, err) =>
     logger.error({ jobId: job?.id, queue: queue.name, err: err.message }, 'job failed'),
   );
-  worker.on('error', (err) => logger.warn({ queue: queue.name, err: err.message }, 'worker error'));
+  // One line per minute while Redis is away (BullMQ emits one error per retry).
+  logQueueErrors(worker, logger, 'worker');
   return worker;
 }
 

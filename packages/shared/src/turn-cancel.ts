@@ -1,11 +1,16 @@
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 
 /** How long a cancel request waits for an agent that has not picked the turn up yet. */
 const CANCEL_TTL_SECONDS = 120;
 
 /** Asks the agents to stop a streaming turn: a marker for one that has not started it, a message for one that has. */
-export async function requestTurnCancel(redis: Redis, keys: RedisKeys, userId: string, turnId: string): Promise<void> {
+export async function requestTurnCancel(
+  redis: RedisClient,
+  keys: RedisKeys,
+  userId: string,
+  turnId: string,
+): Promise<void> {
   await redis
     .multi()
     .set(keys.turnCancel(userId, turnId), '1', 'EX', CANCEL_TTL_SECONDS)
@@ -21,12 +26,12 @@ export class TurnCancellations {
   private readonly running = new Map<string, AbortController>();
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
   /** `subscriber` becomes a dedicated pub/sub connection. */
-  static async listen(redis: Redis, subscriber: Redis, keys: RedisKeys): Promise<TurnCancellations> {
+  static async listen(redis: RedisClient, subscriber: RedisClient, keys: RedisKeys): Promise<TurnCancellations> {
     const cancellations = new TurnCancellations(redis, keys);
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== keys.turnCancelChannel()) return;

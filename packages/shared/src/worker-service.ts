@@ -1,11 +1,19 @@
 import type { Worker } from 'bullmq';
 import type { z } from 'zod';
-import type { workerEnv } from './env.js';
+import { redisTopologyFrom, type workerEnv } from './env.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
 import { exitOnStartupError, shutdownOnSignals } from './lifecycle.js';
-import { createLogger, describeRedisUrl, type Logger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import type { Registry } from './metrics.js';
-import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
+import {
+  closeRedis,
+  connectRedis,
+  createWorkerRedis,
+  describeRedisTopology,
+  logRedisErrors,
+  type RedisClient,
+  type RedisTopology,
+} from './redis.js';
 
 type WorkerEnv = z.infer<typeof workerEnv>;
 
@@ -22,7 +30,12 @@ export interface StartedWorkers {
 export interface WorkerServiceSpec<E extends WorkerEnv> {
   name: string;
   loadEnv: () => E;
-  start(context: { env: E; logger: Logger; redis: Redis }): Promise<StartedWorkers> | StartedWorkers;
+  start(context: {
+    env: E;
+    logger: Logger;
+    redis: RedisClient;
+    redisTopology: RedisTopology;
+  }): Promise<StartedWorkers> | StartedWorkers;
 }
 
 /**
@@ -34,10 +47,11 @@ export function runWorkerService<E extends WorkerEnv>(spec: WorkerServiceSpec<E>
   const main = async () => {
     const env = spec.loadEnv();
     const logger = createLogger(spec.name, env.LOG_LEVEL);
-    const redis = createWorkerRedis(env.REDIS_URL, spec.name);
-    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+    const redisTopology = redisTopologyFrom(env);
+    const redis = createWorkerRedis(redisTopology, spec.name);
+    logRedisErrors(redis, logger, spec.name);
     await connectRedis(redis);
-    const started = await spec.start({ env, logger, redis });
+    const started = await spec.start({ env, logger, redis, redisTopology });
     let stopping = false;
     let health: HealthServer | undefined;
     if (env.HEALTH_PORT !== undefined) {
@@ -50,7 +64,7 @@ export function runWorkerService<E extends WorkerEnv>(spec: WorkerServiceSpec<E>
     }
     logger.info(
       {
-        redis: describeRedisUrl(env.REDIS_URL),
+        redis: describeRedisTopology(redisTopology),
         prefix: env.QUEUE_PREFIX,
         healthPort: health?.port,
         ...started.describe,

@@ -39,7 +39,7 @@ export async function startService(
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  process.once('exit', () => child.kill('SIGKILL'));
+  killOnExit(child);
 
   const timeoutMs = options.readyTimeoutMs ?? 20_000;
   await new Promise<void>((resolveReady, reject) => {
@@ -72,4 +72,19 @@ export async function startService(
       await exited;
     },
   };
+}
+
+const children = new Set<ChildProcess>();
+let killingOnExit = false;
+
+/** Kills a child when this process exits (one 'exit' listener for all of them, however many). */
+export function killOnExit(child: ChildProcess): void {
+  if (!killingOnExit) {
+    killingOnExit = true;
+    process.once('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+  }
+  children.add(child);
+  child.once('exit', () => children.delete(child));
 }

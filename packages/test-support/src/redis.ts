@@ -1,28 +1,50 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { startRedisCluster, startRedisSentinel } from './redis-cluster.js';
+import { spawnRedisServer, type TestRedis } from './redis-server.js';
 
-export interface TestRedis {
-  url: string;
-  /** Where it came from, for test logs. */
-  source: 'REDIS_URL' | 'testcontainers' | 'redis-server';
-  stop(): Promise<void>;
+export * from './redis-server.js';
+
+/** The topology `startTestRedis` gives: TEST_REDIS_TOPOLOGY (single by default, cluster, sentinel). */
+export type TestRedisTopology = 'single' | 'cluster' | 'sentinel';
+
+export function testRedisTopology(): TestRedisTopology {
+  const topology = process.env.TEST_REDIS_TOPOLOGY ?? 'single';
+  if (topology !== 'single' && topology !== 'cluster' && topology !== 'sentinel') {
+    throw new Error(`TEST_REDIS_TOPOLOGY must be single, cluster or sentinel, not "${topology}"`);
+  }
+  return topology;
 }
 
 /**
- * A Redis for integration tests: `REDIS_URL` if set; else a testcontainers Redis if a container
- * runtime answers; else a `redis-server` child on a free port with nothing persisted.
- * Tests isolate themselves with `uniquePrefix()`, so one server serves a whole test file.
+ * A Redis for integration tests: with TEST_REDIS_TOPOLOGY=cluster or sentinel, a local Redis
+ * Cluster or Sentinel setup (redis-cluster.ts); else `REDIS_URL` if set; else a testcontainers Redis
+ * if a container runtime answers; else a `redis-server` child on a free port with nothing persisted.
+ * Tests isolate themselves with `uniquePrefix()`, so one server serves a whole test file. Tests
+ * that run on every topology reach it through `connectTestRedis` and give services `env`.
  */
 export async function startTestRedis(): Promise<TestRedis> {
+  const topology = testRedisTopology();
+  if (topology === 'cluster') return startRedisCluster();
+  if (topology === 'sentinel') return startRedisSentinel();
   const fromEnv = process.env.REDIS_URL;
-  if (fromEnv) return { url: fromEnv, source: 'REDIS_URL', stop: async () => {} };
+  if (fromEnv) return { url: fromEnv, source: 'REDIS_URL', env: { REDIS_URL: fromEnv }, stop: async () => {} };
   const container = await tryTestcontainers();
   if (container) return container;
   return spawnRedisServer();
+}
+
+/**
+ * A client of the test Redis whatever its topology (a cluster client, a Sentinel-aware one, or a
+ * plain one), for a test's own reads and writes; the caller closes it.
+ */
+export function testRedisClient(redis: Pick<TestRedis, 'env'>): Redis | Cluster {
+  const nodes = (list: string) =>
+    list.split(',').map((node) => ({ host: node.split(':')[0] as string, port: Number(node.split(':')[1]) }));
+  const { REDIS_CLUSTER_NODES, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_URL } = redis.env;
+  if (REDIS_CLUSTER_NODES) return new Cluster(nodes(REDIS_CLUSTER_NODES), { shardedSubscribers: true });
+  if (REDIS_SENTINELS) return new Redis({ sentinels: nodes(REDIS_SENTINELS), name: REDIS_SENTINEL_MASTER });
+  return new Redis(REDIS_URL as string);
 }
 
 /** A queue/key prefix of its own for one test. */
@@ -40,80 +62,14 @@ async function tryTestcontainers(): Promise<TestRedis | undefined> {
   try {
     const { RedisContainer } = await import('@testcontainers/redis');
     const container = await new RedisContainer('redis:7-alpine').start();
+    const url = container.getConnectionUrl();
     return {
-      url: container.getConnectionUrl(),
+      url,
       source: 'testcontainers',
+      env: { REDIS_URL: url },
       stop: async () => void (await container.stop()),
     };
   } catch {
     return undefined; // a runtime that cannot pull or start images
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-export interface RedisServerOptions {
-  port?: number;
-  /** Keep an append-only file in `dir` (for restart tests); default: nothing on disk. */
-  appendOnly?: boolean;
-  dir?: string;
-  /** requirepass: the URL then carries it (redis://:password@…). */
-  password?: string;
-}
-
-/** Starts `redis-server` as a child process and resolves once it accepts connections. */
-export async function spawnRedisServer(
-  options: RedisServerOptions = {},
-): Promise<TestRedis & { port: number; process: ChildProcess }> {
-  const port = options.port ?? (await freePort());
-  const ownDir = options.dir === undefined;
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'xiaoyue-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
-  args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
-  if (options.password) args.push('--requirepass', options.password);
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/ready to accept connections/i.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run redis-server (install it with apt-get install redis-server): ${err.message}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}:\n${output}`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', () => child.kill('SIGKILL'));
-  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
-  return { url: `redis://${auth}127.0.0.1:${port}`, source: 'redis-server', port, process: child, stop };
 }

@@ -1,7 +1,7 @@
 import type { FakeEdgeTts } from './fake-edge-tts.js';
 import type { FakeGemini } from './fake-gemini.js';
 import { type ServiceProcess, startService } from './processes.js';
-import { freePort, uniquePrefix } from './redis.js';
+import { freePort, type TestRedis, uniquePrefix } from './redis.js';
 
 export interface RunningSystem {
   prefix: string;
@@ -19,7 +19,9 @@ export interface RunningSystem {
 }
 
 export interface SystemOptions {
-  redisUrl: string;
+  /** The Redis: a single server's URL, or a test Redis of any topology (its `env`). */
+  redisUrl?: string;
+  redis?: Pick<TestRedis, 'env'>;
   /** The Gemini fake to use; without one the agents run the offline tutor. */
   gemini?: FakeGemini;
   /** The Edge fake to use; without one the TTS workers speak with espeak-ng. */
@@ -60,6 +62,7 @@ export const TEST_GATEWAY_ENV = {
  */
 export async function startSystem({
   redisUrl,
+  redis,
   gemini,
   edge,
   env = {},
@@ -72,7 +75,9 @@ export async function startSystem({
   const [port, metricsPort, agentHealthPort, ttsHealthPort] = await Promise.all(
     Array.from({ length: 4 }, () => freePort()),
   );
-  const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
+  if (!redis && !redisUrl) throw new Error('startSystem needs a Redis: redis or redisUrl');
+  const redisEnv = redis?.env ?? { REDIS_URL: redisUrl as string };
+  const common = { ...redisEnv, QUEUE_PREFIX: prefix, TURN_TIMEOUT_MS: '8000', ...env };
   const options = { readyTimeoutMs };
   const gatewayProcessEnv = {
     ...common,

@@ -4,20 +4,23 @@ import {
   LearnerStore,
   type Logger,
   learnerStoreOptionsFrom,
+  logQueueErrors,
   Outbox,
   outboxOptionsFrom,
   PauseQueue,
   type QueuesConsumedBy,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
   type ServiceWorkers,
   startWorkers,
   type TurnCancellations,
+  TurnDeadlines,
 } from '@xiaoyue/shared';
-import { enforceTurnDeadline } from './deadline.js';
+import { type DeadlineDeps, enforceTurnDeadline } from './deadline.js';
+import { TurnDeadlineSweep } from './deadline-sweep.js';
 import type { AgentEnv } from './env.js';
 import { judgeAnswer } from './judge.js';
 import type { TutorLlm } from './llm/types.js';
@@ -28,7 +31,7 @@ export interface AgentWorkerDeps {
   env: AgentEnv;
   logger: Logger;
   /** Worker-profile connection: waits out Redis restarts. */
-  redis: Redis;
+  redis: RedisClient;
   llm: TutorLlm;
   metrics: Registry;
   /** Lets learners interrupt streaming turns; without it they run to the end. */
@@ -37,7 +40,13 @@ export interface AgentWorkerDeps {
 
 export type AgentWorkers = ServiceWorkers<QueuesConsumedBy<'agent-worker'>>;
 
-/** Starts the agent's BullMQ workers: chat turns, the turn-deadline watchdog and the quiz judge. */
+/** A claimed deadline is another agent's to answer after this long (its sweeper died). */
+const DEADLINE_LEASE_MS = 10_000;
+
+/**
+ * Starts the agent's BullMQ workers (chat turns, the quiz judge, and the turn-deadline jobs that
+ * gateways of the previous release still queue) and its turn-deadline sweeper.
+ */
 export function startAgentWorkers({
   env,
   logger,
@@ -56,6 +65,8 @@ export function startAgentWorkers({
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
   const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
+  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
+  for (const queue of [ttsQueue, chatQueue]) logQueueErrors(queue, logger, 'queue');
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
   const metrics = createAgentMetrics(registry);
   registerQueueDepth(registry, [chatQueue]);
@@ -75,6 +86,24 @@ export function startAgentWorkers({
     cancellations,
   };
 
+  const deadlineDeps: DeadlineDeps = {
+    outbox,
+    store,
+    redis,
+    keys,
+    logger,
+    pendingReplyTtlSeconds,
+    onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
+  };
+  const deadlineSweep = new TurnDeadlineSweep({
+    deadlines: new TurnDeadlines(redis, keys),
+    enforce: (job) => enforceTurnDeadline(job, deadlineDeps),
+    logger,
+    // Below TURN_TIMEOUT_MS, so that a deadline scheduled while the sweeper sleeps is not slept past.
+    idleMs: Math.min(5_000, Math.floor(env.TURN_TIMEOUT_MS / 2)),
+    leaseMs: DEADLINE_LEASE_MS,
+  });
+
   const workers = startWorkers(
     'agent-worker',
     {
@@ -88,16 +117,8 @@ export function startAgentWorkers({
           throw new PauseQueue(error.pauseMs, error.message);
         }
       },
-      turnDeadline: (job) =>
-        enforceTurnDeadline(job, {
-          outbox,
-          store,
-          redis,
-          keys,
-          logger,
-          pendingReplyTtlSeconds,
-          onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
-        }),
+      // Jobs queued by gateways of the previous release (deadlines are now a sorted set).
+      turnDeadline: (job) => enforceTurnDeadline(job, deadlineDeps),
       quizJudge: (job, { signal }) => judgeAnswer(job, { llm, learners, outbox, logger }, signal),
     },
     {
@@ -111,7 +132,7 @@ export function startAgentWorkers({
   return {
     ...workers,
     async close() {
-      await workers.close();
+      await Promise.all([workers.close(), deadlineSweep.close()]);
       await Promise.all([ttsQueue.close(), chatQueue.close()]);
     },
   };

@@ -6,7 +6,7 @@ import {
   noAudio,
   type Outbox,
   PendingReply,
-  type Redis,
+  type RedisClient,
   type RedisKeys,
   type ReplyData,
   type TurnDeadlineJob,
@@ -17,7 +17,7 @@ import { commitTurn, replyDataFrom } from './turn.js';
 export interface DeadlineDeps {
   outbox: Outbox;
   store: ConversationStore;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   logger: Logger;
   pendingReplyTtlSeconds: number;

@@ -15,7 +15,7 @@ import {
   type Queue,
   type QuizItem,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type RedisKeys,
   type SulkingLevel,
   sulkingTransition,
@@ -39,7 +39,7 @@ export interface TurnDeps {
   /** The history window; a turn beyond it folds the oldest into the learner profile. */
   historyTurns: number;
   outbox: Outbox;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   ttsQueue: Queue;
   logger: Logger;
@@ -58,6 +58,15 @@ export function speechReserveMs(turnTimeoutMs: number): number {
 
 /** How long the chat queue pauses after the LLM answered 429. */
 export const RATE_LIMIT_PAUSE_MS = 1_000;
+
+/** Longest queue pause a `retry-after` can ask for. */
+export const MAX_RATE_LIMIT_PAUSE_MS = 60_000;
+
+/** How long to pause after a 429: the server's `retry-after` when it gave one (within bounds), else the default. */
+export function rateLimitPauseMs(error: LlmError): number {
+  const asked = error.retryAfterMs ?? RATE_LIMIT_PAUSE_MS;
+  return Math.min(MAX_RATE_LIMIT_PAUSE_MS, Math.max(RATE_LIMIT_PAUSE_MS, asked));
+}
 
 /** The LLM is throttling us: the worker should pause its queue and put the turn back. */
 export class RateLimited extends Error {
@@ -154,13 +163,14 @@ async function answerWith(
     // Rate-limited before anything was said, with time to spare: hand the turn back to the queue
     // and pause the queue, rather than burn attempts (or answer with a fallback) while throttled.
     const spare = job.deadline_at - Date.now() - speechReserveMs(job.deadline_at - job.enqueued_at);
+    const pauseMs = error instanceof LlmError ? rateLimitPauseMs(error) : RATE_LIMIT_PAUSE_MS;
     if (
       error instanceof LlmError &&
       error.kind === 'rate_limited' &&
       (streamed?.sentenceCount ?? 0) === 0 &&
-      spare > 2 * RATE_LIMIT_PAUSE_MS
+      spare > 2 * pauseMs
     ) {
-      throw new RateLimited(RATE_LIMIT_PAUSE_MS);
+      throw new RateLimited(pauseMs);
     }
     const salvaged = streamed?.salvage();
     logger.warn(

@@ -13,6 +13,7 @@ import {
   type Redis,
   redisKeys,
   type ServerFrame,
+  TurnDeadlines,
 } from '@xiaoyue/shared';
 import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,9 +49,8 @@ function contextFor(userId: string, stream = false) {
   const store = new ConversationStore(redis, keys, { historyTurns: 10, ttlSeconds: 600, sulkDecayMs: 600_000 });
   const learners = new LearnerStore(redis, keys, { quizTtlSeconds: 600 });
   const chat = createQueue(queueCatalog.chat, redis, prefix);
-  const turnDeadline = createQueue(queueCatalog.turnDeadline, redis, prefix);
   const tts = createQueue(queueCatalog.tts, redis, prefix);
-  queues.push(chat, turnDeadline, tts);
+  queues.push(chat, tts);
   const hooks: string[] = [];
   const judged: string[] = [];
   const context: ActionContext = {
@@ -58,7 +58,7 @@ function contextFor(userId: string, stream = false) {
     stream,
     store,
     learners,
-    turns: new TurnStarter(redis, keys, { chat, turnDeadline }, 30_000),
+    turns: new TurnStarter(redis, keys, chat, new TurnDeadlines(redis, keys), 30_000),
     judgeTranslation: async (request) => {
       judged.push(request.answer);
       return true;

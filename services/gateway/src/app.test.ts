@@ -59,7 +59,6 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
   const subscriber = await connectRedis(createWorkerRedis(server.url, 'gw-sub'));
   const queues = {
     chat: createQueue(queueCatalog.chat, redis, prefix),
-    turnDeadline: createQueue(queueCatalog.turnDeadline, redis, prefix),
     tts: createQueue(queueCatalog.tts, redis, prefix),
     quizJudge: createQueue(queueCatalog.quizJudge, redis, prefix),
   };
@@ -145,7 +144,7 @@ describe('gateway', () => {
   });
 
   it('accepts a chat: enqueues the turn and its deadline, answers typing', async () => {
-    const { connect, queues } = await startGateway();
+    const { connect, queues, prefix } = await startGateway();
     const client = await connect('/ws/chat/ming');
     await client.next('welcome');
     client.send({ action: 'chat', message: '  你好  ', request_id: 'abc' });
@@ -153,8 +152,14 @@ describe('gateway', () => {
     const job = await queues.chat.getJob(typing.data.turn_id);
     expect(job?.data).toMatchObject({ user_id: 'ming', message: '你好', user_role: '师兄', request_id: 'abc' });
     expect(job?.data.deadline_at - job?.data.enqueued_at).toBe(30_000);
-    const deadline = await queues.turnDeadline.getJob(`${typing.data.turn_id}-deadline`);
-    expect(await deadline?.isDelayed()).toBe(true);
+    // Its deadline waits for the agents' sweep, TURN_TIMEOUT_MS from now.
+    const [member, dueAt] = await admin.zrange(redisKeys(prefix).turnDeadlines(), '0', '-1', 'WITHSCORES');
+    expect(JSON.parse(member ?? '{}')).toMatchObject({
+      turn_id: typing.data.turn_id,
+      user_id: 'ming',
+      user_message: '你好',
+    });
+    expect(Number(dueAt) - job?.data.enqueued_at).toBe(30_000);
   });
 
   it('lets one turn per learner run at a time, across gateways', async () => {

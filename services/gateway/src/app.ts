@@ -13,11 +13,12 @@ import {
   Outbox,
   outboxOptionsFrom,
   type Queue,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
   requestTurnCancel,
+  TurnDeadlines,
 } from '@xiaoyue/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -39,11 +40,11 @@ export interface GatewayDeps {
   env: GatewayEnv;
   logger: Logger;
   /** Producer-profile connection (fails fast). */
-  redis: Redis;
+  redis: RedisClient;
   /** Worker-profile connection dedicated to pub/sub. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** `tts` carries replays (a past line spoken again). */
-  queues: { chat: Queue; turnDeadline: Queue; tts: Queue; quizJudge: Queue };
+  queues: { chat: Queue; tts: Queue; quizJudge: Queue };
   /** Served at `/metrics`; a fresh one is made when not given. */
   metrics?: Registry;
 }
@@ -77,14 +78,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const feed = new EventFeed(subscriber, keys, logger);
-  const turns = new TurnStarter(redis, keys, deps.queues, env.TURN_TIMEOUT_MS);
+  const turns = new TurnStarter(redis, keys, deps.queues.chat, new TurnDeadlines(redis, keys), env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
   /** Open sockets, with the lease each holds (or is claiming) on its learner's socket cap. */
   const sockets = new Map<WebSocket, { userId: string; socketId: string }>();
   let draining = false;
   const registry = deps.metrics ?? createMetricsRegistry('gateway');
   const metrics = createGatewayMetrics(registry, () => sockets.size);
-  registerQueueDepth(registry, [deps.queues.chat, deps.queues.turnDeadline]);
+  registerQueueDepth(registry, [deps.queues.chat]);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -1,10 +1,19 @@
-// `pnpm check redis`: can XiaoYue use the Redis at REDIS_URL, and is it set up to keep data?
-import { closeRedis, commonEnv, connectRedis, createProducerRedis, describeRedisUrl, parseEnv } from '@xiaoyue/shared';
+// `pnpm check redis`: can XiaoYue use the configured Redis (REDIS_URL, REDIS_CLUSTER_NODES or
+// REDIS_SENTINELS), and is it set up to keep data?
+import {
+  closeRedis,
+  commonEnv,
+  connectRedis,
+  createProducerRedis,
+  describeRedisTopology,
+  parseEnv,
+  redisTopologyFrom,
+} from '@xiaoyue/shared';
 
 async function checkRedis(): Promise<boolean> {
-  const env = parseEnv(commonEnv);
-  const where = describeRedisUrl(env.REDIS_URL);
-  const redis = createProducerRedis(env.REDIS_URL, 'check', { retryStrategy: () => null });
+  const topology = redisTopologyFrom(parseEnv(commonEnv));
+  const where = describeRedisTopology(topology);
+  const redis = createProducerRedis(topology, 'check', { retryStrategy: () => null });
   let lastError = '';
   redis.on('error', (error) => {
     lastError = error.message;

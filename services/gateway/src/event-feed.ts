@@ -1,4 +1,4 @@
-import type { Logger, Redis, RedisKeys } from '@xiaoyue/shared';
+import { isCluster, type Logger, type RedisClient, type RedisKeys } from '@xiaoyue/shared';
 
 export interface FeedListener {
   /** A live outbox event (JSON text with `seq`). */
@@ -10,44 +10,59 @@ export interface FeedListener {
 interface Subscription {
   /** Most learners have one socket: a Set only when a second one joins. */
   listeners: FeedListener | Set<FeedListener>;
-  /** Resolves once Redis confirmed the SUBSCRIBE. */
+  /** Resolves once Redis confirmed the SSUBSCRIBE. */
   ready: Promise<void>;
 }
 
 /**
- * One gateway's view of the per-user event channels: a single subscriber connection, one Redis
- * subscription per user with sockets here, fanned out to those sockets' listeners.
+ * One gateway's view of the per-user event channels: a single subscriber client, one sharded
+ * subscription (SSUBSCRIBE) per user with sockets here, fanned out to those sockets' listeners. On a
+ * Redis Cluster each subscription lives on the learner's shard (ioredis keeps one subscriber
+ * connection per shard), so a learner's events cross one node, not the whole cluster bus.
  */
+/** How long after a cluster's shards changed the re-subscriptions surely are active. */
+const RESUBSCRIBE_SETTLE_MS = 1_000;
+
 export class EventFeed {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly channelPrefix: string;
+  private readonly channels = new Map<string, string>();
   private wasReady = false;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {
-    this.channelPrefix = keys.userChannel('');
-    subscriber.on('message', (channel: string, message: string) => this.route(channel, message));
-    subscriber.on('ready', () => {
-      // ioredis re-subscribes by itself after a reconnect; whatever was published meanwhile is
-      // gone from pub/sub, so every socket catches up from its outbox.
-      if (this.wasReady) {
-        this.logger.warn({ users: this.subscriptions.size }, 'event feed reconnected; gap-filling every socket');
-        // The PING answers after the re-SUBSCRIBEs ioredis sent on this connection: from then on
-        // nothing is missed, so what a read of the outbox does not see, pub/sub will.
-        void this.subscriber
-          .ping()
-          .catch(() => undefined)
-          .then(() => {
-            for (const { listeners } of this.subscriptions.values()) {
-              for (const listener of each(listeners)) listener.onFeedInterrupted();
-            }
-          });
-      }
+    subscriber.on('smessage', (channel: string, message: string) => this.route(channel, message));
+    // ioredis re-subscribes by itself after a reconnect (a single Redis, a Sentinel failover) or
+    // a change of the cluster's shards (a failover: `subscribersReady`); whatever was published
+    // meanwhile is gone from pub/sub, so every socket catches up from its outbox.
+    subscriber.on(isCluster(subscriber) ? 'subscribersReady' : 'ready', () => {
+      if (this.wasReady) this.gapFillEverySocket();
       this.wasReady = true;
     });
+  }
+
+  private gapFillEverySocket(): void {
+    this.logger.warn({ users: this.subscriptions.size }, 'event feed reconnected; gap-filling every socket');
+    const interruptEvery = () => {
+      for (const { listeners } of this.subscriptions.values()) {
+        for (const listener of each(listeners)) listener.onFeedInterrupted();
+      }
+    };
+    if (isCluster(this.subscriber)) {
+      // The shards' new subscriber connections re-subscribe on their own, unawaited: read the
+      // outboxes now and once more after they surely have (sockets awaiting a turn also poll).
+      interruptEvery();
+      setTimeout(interruptEvery, RESUBSCRIBE_SETTLE_MS).unref();
+      return;
+    }
+    // The PING answers after the re-SSUBSCRIBEs ioredis sent on this connection: from then on
+    // nothing is missed, so what a read of the outbox does not see, pub/sub will.
+    void this.subscriber
+      .ping()
+      .catch(() => undefined)
+      .then(interruptEvery);
   }
 
   get userCount(): number {
@@ -60,7 +75,7 @@ export class EventFeed {
     if (!subscription) {
       subscription = {
         listeners: listener,
-        ready: this.subscriber.subscribe(this.keys.userChannel(userId)).then(() => undefined),
+        ready: this.subscriber.ssubscribe(this.channelOf(userId)).then(() => undefined),
       };
       this.subscriptions.set(userId, subscription);
     } else if (subscription.listeners instanceof Set) {
@@ -80,7 +95,7 @@ export class EventFeed {
 
   private async unsubscribe(userId: string, listener: FeedListener): Promise<void> {
     if (this.remove(userId, listener)) {
-      await this.subscriber.unsubscribe(this.keys.userChannel(userId)).catch(() => {});
+      await this.subscriber.sunsubscribe(this.channelOf(userId)).catch(() => {});
     }
   }
 
@@ -96,12 +111,20 @@ export class EventFeed {
       return false;
     }
     this.subscriptions.delete(userId);
+    this.channels.delete(this.keys.userChannel(userId));
     return true;
   }
 
+  /** The user's channel, remembered so that a message finds its user without parsing the name. */
+  private channelOf(userId: string): string {
+    const channel = this.keys.userChannel(userId);
+    this.channels.set(channel, userId);
+    return channel;
+  }
+
   private route(channel: string, message: string): void {
-    if (!channel.startsWith(this.channelPrefix)) return;
-    const subscription = this.subscriptions.get(channel.slice(this.channelPrefix.length));
+    const userId = this.channels.get(channel);
+    const subscription = userId === undefined ? undefined : this.subscriptions.get(userId);
     if (subscription) for (const listener of each(subscription.listeners)) listener.onEvent(message);
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis, RedisKeys } from '@xiaoyue/shared';
+import type { RedisClient, RedisKeys } from '@xiaoyue/shared';
 
 /**
  * Token bucket per learner, shared by every gateway. KEYS: bucket. ARGV: now (ms), rate per ms,
@@ -34,10 +34,10 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) - tonumber(ARGV[1]))
 return 1
 `;
 
-interface LimitsRedis extends Redis {
+type LimitsRedis = RedisClient & {
   takeRateToken(key: string, now: number, rate: number, burst: number): Promise<[number, number]>;
   claimSocket(key: string, now: number, leaseEnd: number, socketId: string, max: number): Promise<number>;
-}
+};
 
 export const SOCKET_LEASE_MS = 90_000;
 
@@ -45,7 +45,7 @@ export class LearnerLimits {
   private readonly redis: LimitsRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly options: { perMinute: number; burst: number; maxSockets: number },
   ) {

@@ -5,9 +5,12 @@ import {
   createProducerRedis,
   createQueue,
   createWorkerRedis,
-  describeRedisUrl,
+  describeRedisTopology,
   exitOnStartupError,
+  logQueueErrors,
+  logRedisErrors,
   queueCatalog,
+  redisTopologyFrom,
   shutdownOnSignals,
   startHealthServer,
 } from '@xiaoyue/shared';
@@ -17,21 +20,20 @@ import { loadGatewayEnv } from './env.js';
 async function main(): Promise<void> {
   const env = loadGatewayEnv();
   const logger = createLogger('gateway', env.LOG_LEVEL);
-  const redis = createProducerRedis(env.REDIS_URL, 'gateway');
-  const subscriber = createWorkerRedis(env.REDIS_URL, 'gateway-subscriber');
-  const queueConnection = createProducerRedis(env.REDIS_URL, 'gateway-queues');
-  for (const client of [redis, subscriber, queueConnection]) {
-    client.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  }
+  const topology = redisTopologyFrom(env);
+  const redis = createProducerRedis(topology, 'gateway');
+  const subscriber = createWorkerRedis(topology, 'gateway-subscriber');
+  const queueConnection = createProducerRedis(topology, 'gateway-queues');
+  logRedisErrors(redis, logger, 'gateway');
+  logRedisErrors(subscriber, logger, 'gateway-subscriber');
+  logRedisErrors(queueConnection, logger, 'gateway-queues');
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
   const queues = {
     chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
-    turnDeadline: createQueue(queueCatalog.turnDeadline, queueConnection, env.QUEUE_PREFIX),
     tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
     quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
-  for (const queue of Object.values(queues))
-    queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  for (const queue of Object.values(queues)) logQueueErrors(queue, logger, 'queue');
 
   if (env.AUTH_MODE === 'dev') {
     logger.warn('AUTH_MODE=dev: anonymous learners are accepted; never run a public gateway like this');
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
           metrics: gateway.metrics,
         });
   logger.info(
-    { redis: describeRedisUrl(env.REDIS_URL), prefix: env.QUEUE_PREFIX, metricsPort: metricsServer?.port },
+    { redis: describeRedisTopology(topology), prefix: env.QUEUE_PREFIX, metricsPort: metricsServer?.port },
     'gateway ready',
   );
 

@@ -89,7 +89,7 @@ async function startDelivery(user = 'lan') {
     );
   };
   const open = (resume?: Resume) => delivery.open(resume);
-  return { delivery, socket, outbox, feed, told, open, appendUnheard };
+  return { delivery, socket, outbox, feed, told, open, appendUnheard, keys };
 }
 
 /** A sentence of hers, numbered: any outbox event would do. */
@@ -109,10 +109,45 @@ describe('OrderedDelivery', () => {
     await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 4'));
     // A read-back after a pub/sub reconnect, and a stale live event, deliver nothing twice.
     delivery.onFeedInterrupted();
-    delivery.onEvent(JSON.stringify({ seq: 3, ...sentence(3), status: 'success' }));
+    const stale = await outbox.readAfter('lan', 2);
+    delivery.onEvent(stale.kind === 'events' ? (stale.events[0] as string) : '');
     await outbox.append('lan', sentence(5));
     await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 5'));
     expect(socket.sent).toEqual(['welcome', ...[2, 3, 4, 5].map((seq) => `reply_text ${seq}`)]);
+  });
+
+  it('resyncs a client when the outbox went back (a failover to a replica that lacked the newest events)', async () => {
+    const { socket, outbox, open, keys } = await startDelivery();
+    await open();
+    for (let n = 1; n <= 3; n++) await outbox.append('lan', sentence(n));
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 3'));
+    // The replica had events 1 and 2 only: the next event takes seq 3 again.
+    const kept = await redis.xrange(keys.outboxStream('lan'), '1-0', '2-0');
+    await redis.del(keys.outboxStream('lan'));
+    for (const [id, fields] of kept) await redis.xadd(keys.outboxStream('lan'), id, ...fields);
+    await redis.hset(keys.outboxMeta('lan'), 'seq', 2);
+    await redis.zremrangebyscore(keys.outboxDedupe('lan'), 3, 3);
+    await outbox.append('lan', sentence(9));
+    await vi.waitFor(() => expect(socket.frames.at(-1)).toMatchObject({ type: 'resync', data: { last_seq: 3 } }));
+    // Then live again from the new head, nothing taken for an event it already had.
+    await outbox.append('lan', sentence(10));
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 4'));
+    expect(socket.sent).toEqual(['welcome', 'reply_text 1', 'reply_text 2', 'reply_text 3', 'resync', 'reply_text 4']);
+  });
+
+  it('resyncs when a read-back finds another event at the last seq it delivered (pub/sub was down through the failover)', async () => {
+    const { delivery, socket, outbox, open, keys, appendUnheard } = await startDelivery();
+    await open();
+    for (let n = 1; n <= 2; n++) await outbox.append('lan', sentence(n));
+    await vi.waitFor(() => expect(socket.sent.at(-1)).toBe('reply_text 2'));
+    const kept = await redis.xrange(keys.outboxStream('lan'), '1-0', '1-0');
+    await redis.del(keys.outboxStream('lan'));
+    for (const [id, fields] of kept) await redis.xadd(keys.outboxStream('lan'), id, ...fields);
+    await redis.hset(keys.outboxMeta('lan'), 'seq', 1);
+    await appendUnheard(7);
+    await appendUnheard(8);
+    delivery.onFeedInterrupted();
+    await vi.waitFor(() => expect(socket.frames.at(-1)).toMatchObject({ type: 'resync', data: { last_seq: 3 } }));
   });
 
   it('fills a gap in the live stream from the outbox', async () => {

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Outbox,
   type OutboxEventType,
+  type ReadAfterResult,
   type ServerFrame,
   seqOf,
   successFrame,
@@ -51,6 +52,18 @@ const REPLAY_STALL_MS = 30_000;
 
 const CATCH_UP_RETRY_MS = 1_000;
 
+/** How many of the last delivered events are remembered to tell a stale repeat from a rolled-back seq. */
+const REMEMBERED_EVENTS = 16;
+
+/**
+ * What tells two outbox events apart without keeping them: their length and first bytes (the seq,
+ * type, turn and sentence). A repeat of a delivered event has the same; another event at that seq
+ * (the outbox was rolled back by a failover, see docs/chaos.md) almost surely does not.
+ */
+function fingerprintOf(payload: string): string {
+  return `${payload.length}:${payload.slice(0, 160)}`;
+}
+
 /**
  * Everything one socket is sent: frames the gateway answers directly, at once, and the learner's
  * outbox events in seq order, exactly once. Live pub/sub events are checked for gaps and gaps are
@@ -59,6 +72,8 @@ const CATCH_UP_RETRY_MS = 1_000;
  */
 export class OrderedDelivery implements FeedListener {
   private lastSeq = 0;
+  /** Fingerprints of the last events delivered, by seq (at most REMEMBERED_EVENTS). */
+  private readonly delivered = new Map<number, string>();
   /** The epoch the client's last_seq belongs to; checked on the first catch-up only. */
   private expectedEpoch: string | undefined;
   private catchingUp = true;
@@ -143,7 +158,11 @@ export class OrderedDelivery implements FeedListener {
       return;
     }
     const seq = seqOf(payload);
-    if (!(seq > this.lastSeq)) return; // already delivered (or not an outbox event)
+    if (!(seq > this.lastSeq)) {
+      // Already delivered (or not an outbox event), unless another event now has that seq.
+      if (this.wasRolledBack(seq, payload)) void this.catchUp({ rolledBack: true });
+      return;
+    }
     if (seq === this.lastSeq + 1) {
       this.lastSeq = seq;
       this.deliver(payload);
@@ -160,15 +179,36 @@ export class OrderedDelivery implements FeedListener {
 
   // --- delivery -----------------------------------------------------------------------------
 
-  private async catchUp(): Promise<void> {
+  /**
+   * Whether the outbox went back: an event at a seq already delivered that is not the one
+   * delivered. A failover to a replica that had not yet received the newest events does that (its
+   * seq counts again from where the replica was); the client then resyncs rather than take the new
+   * events for ones it has.
+   */
+  private wasRolledBack(seq: number, payload: string): boolean {
+    const delivered = this.delivered.get(seq);
+    return delivered !== undefined && delivered !== fingerprintOf(payload);
+  }
+
+  private async catchUp({ rolledBack = false } = {}): Promise<void> {
     this.catchingUp = true;
     try {
-      const result = await this.deps.outbox.readAfter(this.userId, this.lastSeq, this.expectedEpoch);
+      let result: ReadAfterResult;
+      if (rolledBack) {
+        const head = await this.deps.outbox.head(this.userId);
+        this.logger.warn({ lastSeq: this.lastSeq, head }, 'the outbox went back (a failover); resyncing');
+        result = { kind: 'resync', head, reason: 'the outbox went back after a Redis failover' };
+      } else {
+        // From the last event delivered, if remembered: another event there means a rollback.
+        const from = this.delivered.has(this.lastSeq) ? this.lastSeq - 1 : this.lastSeq;
+        result = await this.deps.outbox.readAfter(this.userId, from, this.expectedEpoch);
+      }
       this.expectedEpoch = undefined;
       if (this.isClosed) return;
       if (result.kind === 'resync') {
         const state = await this.deps.store.getState(this.userId);
         this.lastSeq = result.head.seq;
+        this.delivered.clear();
         this.send(
           successFrame('resync', {
             reason: result.reason,
@@ -180,6 +220,10 @@ export class OrderedDelivery implements FeedListener {
       } else {
         for (const payload of result.events) {
           const seq = seqOf(payload);
+          if (this.wasRolledBack(seq, payload)) {
+            this.catchingUp = false;
+            return this.catchUp({ rolledBack: true });
+          }
           if (seq > this.lastSeq) {
             // A replay can be megabytes of audio: pace it by what the client reads.
             if (!(await this.drained())) return;
@@ -204,7 +248,9 @@ export class OrderedDelivery implements FeedListener {
   /** Sends an outbox event and tells the listener whether it carried speech or ended a turn. */
   private deliver(payload: string): void {
     this.sendRaw(payload);
-    const { type } = envelopeOf(payload);
+    const { seq, type } = envelopeOf(payload);
+    this.delivered.set(seq, fingerprintOf(payload));
+    if (this.delivered.size > REMEMBERED_EVENTS) this.delivered.delete(this.delivered.keys().next().value as number);
     if (carriesAudio(type, payload)) this.listener.onAudio();
     const turnEnded = endsTurn(type);
     const settled = this.awaited.findIndex((awaited) => (awaited === 'turn_end' ? turnEnded : awaited === type));

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { enqueue, type Queue, queueCatalog, type Redis, type RedisKeys } from '@xiaoyue/shared';
+import {
+  enqueue,
+  type Queue,
+  queueCatalog,
+  type RedisClient,
+  type RedisKeys,
+  type TurnDeadlineJob,
+  type TurnDeadlines,
+} from '@xiaoyue/shared';
 
 export interface TurnRequest {
   userId: string;
@@ -22,9 +30,11 @@ const LOCK_GRACE_MS = 5_000;
  */
 export class TurnStarter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly queues: { chat: Queue; turnDeadline: Queue },
+    private readonly chatQueue: Queue,
+    /** Where the turn's deadline goes, for the agents' watchdog sweep. */
+    private readonly deadlines: TurnDeadlines,
     private readonly turnTimeoutMs: number,
   ) {}
 
@@ -34,9 +44,17 @@ export class TurnStarter {
     const locked = await this.redis.set(lockKey, turnId, 'PX', this.turnTimeoutMs + LOCK_GRACE_MS, 'NX');
     if (locked !== 'OK') return { kind: 'busy', activeTurnId: await this.redis.get(lockKey) };
     const now = Date.now();
-    // The turn and its watchdog go in together: nothing depends on their order.
+    const deadline: TurnDeadlineJob = {
+      turn_id: turnId,
+      user_id: request.userId,
+      request_id: request.requestId,
+      user_message: request.message,
+      user_role: request.userRole,
+      ...(request.stream ? { stream: true } : {}),
+    };
+    // The turn and its deadline go in together: nothing depends on their order.
     const [turn, watchdog] = await Promise.allSettled([
-      enqueue(this.queues.chat, queueCatalog.chat, {
+      enqueue(this.chatQueue, queueCatalog.chat, {
         turn_id: turnId,
         user_id: request.userId,
         message: request.message,
@@ -46,22 +64,10 @@ export class TurnStarter {
         enqueued_at: now,
         ...(request.stream ? { stream: true } : {}),
       }),
-      enqueue(
-        this.queues.turnDeadline,
-        queueCatalog.turnDeadline,
-        {
-          turn_id: turnId,
-          user_id: request.userId,
-          request_id: request.requestId,
-          user_message: request.message,
-          user_role: request.userRole,
-          ...(request.stream ? { stream: true } : {}),
-        },
-        { delay: this.turnTimeoutMs },
-      ),
+      this.deadlines.schedule(deadline, now + this.turnTimeoutMs),
     ]);
     if (turn.status === 'rejected') {
-      if (watchdog.status === 'fulfilled') await watchdog.value.remove().catch(() => {});
+      if (watchdog.status === 'fulfilled') await this.deadlines.cancel(deadline).catch(() => {});
       await this.releaseLock(request.userId, turnId);
       throw turn.reason;
     }

@@ -1,11 +1,12 @@
 import {
   createQueue,
   type Logger,
+  logQueueErrors,
   Outbox,
   outboxOptionsFrom,
   type QueuesConsumedBy,
   queueCatalog,
-  type Redis,
+  type RedisClient,
   type Registry,
   redisKeys,
   registerQueueDepth,
@@ -22,7 +23,7 @@ export interface TtsWorkerDeps {
   env: TtsEnv;
   logger: Logger;
   /** Worker-profile connection: waits out Redis restarts. */
-  redis: Redis;
+  redis: RedisClient;
   synthesizer: SpeechSynthesizer;
   metrics: Registry;
 }
@@ -34,6 +35,8 @@ export function startTtsWorker({ env, logger, redis, synthesizer, metrics: regis
   const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), outboxOptionsFrom(env));
   const metrics = createTtsMetrics(registry);
   const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
+  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
+  logQueueErrors(ttsQueue, logger, 'queue');
   registerQueueDepth(registry, [ttsQueue]);
   const speech =
     env.TTS_CACHE_MAX_BYTES > 0

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { LearnerProfile, type ProgressData, type QuizItem } from '../events.js';
 import { progressKeys, type RedisKeys } from '../keys.js';
 import type { HskLevel } from '../protocol.js';
+import type { RedisClient } from '../redis.js';
 import { type LearnerFacts, QuizDraft } from '../reply.js';
 import { dueAt, isLearned, type Mistake, newCard, ReviewCard, reviewCard } from './cards.js';
 import { mergeFacts } from './profile.js';
@@ -155,14 +155,26 @@ return #victims
  */
 const RECORD_WORDS = `
 local words, beyond, cap = KEYS[1], KEYS[2], tonumber(ARGV[1])
-local surplus = redis.call('scard', words) - cap
-if surplus > 0 then redis.call('pfadd', beyond, unpack(redis.call('spop', words, math.min(surplus, 1000)))) end
-for i = 2, #ARGV do
-  local word = ARGV[i]
-  if redis.call('sismember', words, word) == 0 then
-    if redis.call('scard', words) < cap then redis.call('sadd', words, word) else redis.call('pfadd', beyond, word) end
+local size = redis.call('scard', words)
+if size > cap then
+  redis.call('pfadd', beyond, unpack(redis.call('spop', words, math.min(size - cap, 1000))))
+  size = redis.call('scard', words)
+end
+-- One SMISMEMBER for the turn's words rather than a SISMEMBER each.
+local known = redis.call('smismember', words, unpack(ARGV, 2))
+local fresh, overflow = {}, {}
+for i, isKnown in ipairs(known) do
+  if isKnown == 0 then
+    if size < cap then
+      fresh[#fresh + 1] = ARGV[i + 1]
+      size = size + 1
+    else
+      overflow[#overflow + 1] = ARGV[i + 1]
+    end
   end
 end
+if #fresh > 0 then redis.call('sadd', words, unpack(fresh)) end
+if #overflow > 0 then redis.call('pfadd', beyond, unpack(overflow)) end
 `;
 
 /** What the agent needs of the learner to build a turn's prompt. */
@@ -195,7 +207,7 @@ export class LearnerStore {
   private readonly bounds: LearnerBounds;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     options: LearnerStoreOptions,
   ) {
@@ -369,14 +381,15 @@ export class LearnerStore {
     const profile = parseProfile(rawProfile);
     const merged = mergeFacts(profile, ...learning.facts);
     merged.turns_folded = profile.turns_folded + learning.foldedTurns;
-    const multi = this.redis
-      .multi()
+    // A pipeline, not MULTI (two commands more): the two writes do not depend on each other.
+    const pipeline = this.redis
+      .pipeline()
       .hset(learner, { profile: JSON.stringify(merged), ...streakAfter(lastDay, streak, now) });
     if (words.length > 0) {
       const [exact, beyond] = [this.keys.words(userId), this.keys.wordsBeyondCap(userId)];
-      multi.eval(RECORD_WORDS, 2, exact, beyond, this.bounds.maxExactWords, ...words);
+      pipeline.eval(RECORD_WORDS, 2, exact, beyond, this.bounds.maxExactWords, ...words);
     }
-    await multi.exec();
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     return learning.mistake ? this.recordMistake(userId, learning.mistake, learning.turnId, now) : undefined;
   }
 

@@ -1,7 +1,9 @@
 import { ApiError, type Content, GoogleGenAI } from '@google/genai';
+import { type AttemptContext, attemptSignal, classifyFailure, redacted } from './failures.js';
 import { geminiSchemaOf } from './gemini-schema.js';
 import { AgentReply } from './reply-contract.js';
 import {
+  JUDGE_INSTRUCTION,
   LlmError,
   parseReply,
   parseVerdict,
@@ -22,10 +24,6 @@ export interface GeminiOptions {
 
 /** The reply contract as a Gemini response schema, its fields in speaking order. */
 const REPLY_SCHEMA = geminiSchemaOf(AgentReply);
-
-const JUDGE_INSTRUCTION = `你是中文老师，批改越南学生的翻译题。输入是 JSON：question（题目）、expected（参考答案）、answer（学生的答案）。
-意思正确、语法通顺就算对，不要求和参考答案逐字一致；意思错了、漏了关键内容或语法错误就算错。
-只输出 JSON：correct（true/false），explanation（用越南语简短说明为什么对或错，错时给出正确说法）。`;
 
 const VERDICT_SCHEMA = geminiSchemaOf(TranslationVerdict);
 
@@ -67,8 +65,7 @@ export class GeminiTutorLlm implements TutorLlm {
     config: Record<string, unknown>,
     signal: AbortSignal,
   ): Promise<string | undefined> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const abortSignal = AbortSignal.any([signal, timeout]);
+    const { signal: abortSignal, timeout } = attemptSignal(signal, this.options.timeoutMs);
     try {
       const response = await this.client.models.generateContent({
         model: this.options.model,
@@ -77,20 +74,19 @@ export class GeminiTutorLlm implements TutorLlm {
       });
       return response.text;
     } catch (error) {
-      throw this.redacted(
+      throw redacted(
         classify(error, {
           callerAborted: signal.aborted,
           timedOut: timeout.aborted,
           timeoutMs: this.options.timeoutMs,
         }),
+        this.options.apiKey,
       );
     }
   }
 
   async *streamReply(prompt: TutorPrompt, signal: AbortSignal): AsyncIterable<string> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const abortSignal = AbortSignal.any([signal, timeout]);
-    const context = { callerAborted: false, timedOut: false, timeoutMs: this.options.timeoutMs };
+    const { signal: abortSignal, timeout } = attemptSignal(signal, this.options.timeoutMs);
     try {
       const stream = await this.client.models.generateContentStream({
         model: this.options.model,
@@ -102,14 +98,15 @@ export class GeminiTutorLlm implements TutorLlm {
         if (text) yield text;
       }
     } catch (error) {
-      throw this.redacted(classify(error, { ...context, callerAborted: signal.aborted, timedOut: timeout.aborted }));
+      throw redacted(
+        classify(error, {
+          callerAborted: signal.aborted,
+          timedOut: timeout.aborted,
+          timeoutMs: this.options.timeoutMs,
+        }),
+        this.options.apiKey,
+      );
     }
-  }
-
-  /** An error message may quote the request (proxies and some API errors do): never let the key out. */
-  private redacted(error: LlmError): LlmError {
-    if (!this.options.apiKey || !error.message.includes(this.options.apiKey)) return error;
-    return new LlmError(error.message.replaceAll(this.options.apiKey, '[redacted]'), error.kind, error.status);
   }
 
   private config(prompt: TutorPrompt) {
@@ -130,26 +127,11 @@ function toContents(prompt: TutorPrompt): Content[] {
   ];
 }
 
-function classify(error: unknown, ctx: { callerAborted: boolean; timedOut: boolean; timeoutMs: number }): LlmError {
-  if (error instanceof LlmError) return error;
-  if (ctx.callerAborted)
-    return new LlmError('the turn was cancelled or ran out of time', 'aborted', undefined, { cause: error });
-  if (ctx.timedOut) return new LlmError(`no answer within ${ctx.timeoutMs} ms`, 'timeout', undefined, { cause: error });
-  if (error instanceof ApiError) {
-    const status = error.status;
-    const message = `Gemini answered ${status}: ${error.message.slice(0, 200)}`;
-    if (status === 429) return new LlmError(message, 'rate_limited', status, { cause: error });
-    if (status === 408 || status >= 500) return new LlmError(message, 'server', status, { cause: error });
-    return new LlmError(message, 'rejected', status, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (/abort/i.test(message))
-    return new LlmError(`no answer within ${ctx.timeoutMs} ms`, 'timeout', undefined, { cause: error });
-  if (/fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket/i.test(message) || error instanceof TypeError) {
-    return new LlmError(`cannot reach Gemini: ${message}`, 'network', undefined, { cause: error });
-  }
-  // The SDK surfaces unparseable bodies and stream garbage as plain errors.
-  return new LlmError(`unexpected answer from Gemini: ${message.slice(0, 200)}`, 'invalid_output', undefined, {
-    cause: error,
-  });
+function classify(error: unknown, ctx: AttemptContext): LlmError {
+  return classifyFailure(
+    'Gemini',
+    error,
+    ctx,
+    error instanceof ApiError ? { status: error.status, message: error.message } : undefined,
+  );
 }

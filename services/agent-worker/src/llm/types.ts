@@ -31,6 +31,22 @@ export interface TutorLlm {
    * Providers without a model leave it out: translations are then graded by the rules alone.
    */
   judgeTranslation?(input: TranslationToJudge, signal: AbortSignal): Promise<TranslationVerdict>;
+  /**
+   * One tiny structured request, for `pnpm check llm`: which model answered, and whether the
+   * server kept to the JSON schema. Providers whose schema support is not in doubt leave it out.
+   */
+  probe?(signal: AbortSignal): Promise<LlmProbe>;
+}
+
+export interface LlmProbe {
+  /** The model the server says answered. */
+  model: string;
+  /** How the schema was asked for (`json_schema`, `json_object`). */
+  schemaMode: string;
+  /** The answer was exactly the schema's object. */
+  honoured: boolean;
+  /** What was wrong when it was not. */
+  detail?: string;
 }
 
 export interface TranslationToJudge {
@@ -69,13 +85,17 @@ export type LlmErrorKind =
 /** A failed attempt, classified so the agent knows whether another attempt can help. */
 export class LlmError extends Error {
   override name = 'LlmError';
+  /** A 429's `retry-after`, when the server said when to come back. */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     message: string,
     readonly kind: LlmErrorKind,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   get retryable(): boolean {
@@ -88,7 +108,7 @@ export function parseReply(text: string | undefined): AgentReply {
   if (!text) throw new LlmError('the model returned no text (empty or blocked response)', 'invalid_output');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text, nullAsAbsent);
   } catch {
     throw new LlmError(`the model returned text that is not JSON: ${text.slice(0, 80)}`, 'invalid_output');
   }
@@ -102,3 +122,17 @@ export function parseReply(text: string | undefined): AgentReply {
   }
   return parsed.data;
 }
+
+/**
+ * Reads a property whose value is `null` as a property left out. Strict JSON-schema modes (OpenAI's)
+ * cannot leave optional properties out, so they are sent as nullable and the model writes `null`;
+ * in the reply contract null and absent mean the same (nothing said). Array items are kept.
+ */
+function nullAsAbsent(this: unknown, _key: string, value: unknown): unknown {
+  return value === null && !Array.isArray(this) ? undefined : value;
+}
+
+/** How XiaoYue asks any LLM to judge a translation (the input is a `TranslationToJudge` as JSON). */
+export const JUDGE_INSTRUCTION = `你是中文老师，批改越南学生的翻译题。输入是 JSON：question（题目）、expected（参考答案）、answer（学生的答案）。
+意思正确、语法通顺就算对，不要求和参考答案逐字一致；意思错了、漏了关键内容或语法错误就算错。
+只输出 JSON：correct（true/false），explanation（用越南语简短说明为什么对或错，错时给出正确说法）。`;

@@ -31,9 +31,14 @@ const request = (text: string, rate = '+0%') => ({
   prosody: { rate, volume: '+0%', pitch: '+0Hz' },
 });
 
-function cached(maxBytes = 10_000_000) {
+function cached(maxBytes = 10_000_000, buckets?: number) {
   const inner = new EdgeSpeechSynthesizer({ endpoint: edge.url, timeoutMs: 2_000 });
-  return new CachedSpeechSynthesizer(inner, redis, { prefix: uniquePrefix('cache'), ttlSeconds: 60, maxBytes });
+  return new CachedSpeechSynthesizer(inner, redis, {
+    prefix: uniquePrefix('cache'),
+    ttlSeconds: 60,
+    maxBytes,
+    buckets,
+  });
 }
 
 describe('speech cache', () => {
@@ -60,7 +65,8 @@ describe('speech cache', () => {
 
   it('evicts the least recently used entries beyond its memory bound', async () => {
     const entry = fakeAudioFor('一二三四').length + 200;
-    const speech = cached(entry * 2);
+    // One part: the whole budget in one LRU.
+    const speech = cached(entry * 2, 1);
     await speech.synthesize(request('一二三四'), signal());
     await speech.synthesize(request('五六七八'), signal());
     await speech.synthesize(request('一二三四'), signal()); // refresh: now the newest
@@ -69,6 +75,16 @@ describe('speech cache', () => {
     await speech.synthesize(request('一二三四'), signal());
     await speech.synthesize(request('五六七八'), signal());
     expect(edge.requests.map((r) => r.text)).toEqual(['五六七八']);
+  });
+
+  it('spreads its entries over its parts, each a hash tag of its own (a shard each on a cluster)', async () => {
+    const speech = cached();
+    const keys = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'].flatMap((word) =>
+      ['+0%', '+10%', '-10%', '+20%'].map((rate) => speech.keyFor(request(word, rate))),
+    );
+    const tags = new Set(keys.map((key) => /\{([^}]+)\}/.exec(key)?.[1]));
+    expect(tags.size).toBeGreaterThanOrEqual(12);
+    expect([...tags].every((tag) => /^tts-cache-\d+$/.test(tag as string))).toBe(true);
   });
 
   it('still speaks when Redis is unavailable', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@xiaoyue/shared';
 import type { SpeechRequest, SpeechResult, SpeechSynthesizer, WordBoundary } from './types.js';
 
 export interface SpeechCacheOptions {
@@ -8,6 +8,11 @@ export interface SpeechCacheOptions {
   ttlSeconds: number;
   /** Total bytes of cached audio; least recently used entries are evicted beyond it. */
   maxBytes: number;
+  /**
+   * How many parts the cache is split into, each with its own hash tag, index and share of
+   * `maxBytes` (LRU within a part), so that on a Redis Cluster the cache spreads over the shards.
+   */
+  buckets?: number;
   /** Larger results are not cached. */
   maxEntryBytes?: number;
   /** Called on every lookup, for metrics. */
@@ -46,10 +51,13 @@ return total
 /** Marks an entry as just used. KEYS: index, clock, entry. */
 const TOUCH_SCRIPT = `return redis.call('ZADD', KEYS[1], 'XX', redis.call('INCR', KEYS[2]), KEYS[3])`;
 
-interface CacheRedis extends Redis {
+type CacheRedis = RedisClient & {
   putSpeechCacheEntry(...args: (string | Buffer | number)[]): Promise<number>;
   touchSpeechCacheEntry(...args: string[]): Promise<number>;
-}
+};
+
+/** A cache of many keys on one shard would make that shard the hot one: 16 parts spread it. */
+export const SPEECH_CACHE_BUCKETS = 16;
 
 /** Serialised entry: 4-byte length of the boundaries JSON, the JSON, then the mp3 bytes. */
 function encode(result: SpeechResult): Buffer {
@@ -83,7 +91,7 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
 
   constructor(
     private readonly inner: SpeechSynthesizer,
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: SpeechCacheOptions,
   ) {
     this.name = inner.name;
@@ -99,9 +107,18 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     const { voice, prosody, text } = request;
     const digest = createHash('sha256')
       .update(JSON.stringify([this.inner.name, voice, prosody.rate, prosody.volume, prosody.pitch, text]))
-      .digest('base64url');
-    // One hash tag for every cache key: the eviction script touches the entry and the index together.
-    return `${this.options.prefix}:{tts-cache}:${digest}`;
+      .digest();
+    // The eviction script touches the entry and its part's index together: one hash tag per part.
+    return `${this.bucketOf(digest[0] as number)}:${digest.toString('base64url')}`;
+  }
+
+  /** The key prefix of a cache part: `<prefix>:{tts-cache-<n>}`. */
+  private bucketOf(firstByte: number): string {
+    return `${this.options.prefix}:{tts-cache-${firstByte % this.buckets}}`;
+  }
+
+  private get buckets(): number {
+    return this.options.buckets ?? SPEECH_CACHE_BUCKETS;
   }
 
   async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult> {
@@ -111,7 +128,8 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     this.options.onLookup?.(hit !== undefined);
     if (hit) {
       this.stats.hits++;
-      void this.redis.touchSpeechCacheEntry(this.indexKey, this.clockKey, key).catch(() => {});
+      const bucket = bucketPrefixOf(key);
+      void this.redis.touchSpeechCacheEntry(`${bucket}:index`, `${bucket}:clock`, key).catch(() => {});
       return hit;
     }
     this.stats.misses++;
@@ -119,16 +137,17 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     const entry = encode(result);
     // Stored in the background: the learner should not wait for the cache.
     if (entry.length <= (this.options.maxEntryBytes ?? 1_048_576)) {
+      const bucket = bucketPrefixOf(key);
       void this.redis
         .putSpeechCacheEntry(
           key,
-          this.indexKey,
-          `${this.indexKey}:sizes`,
-          `${this.indexKey}:bytes`,
-          this.clockKey,
+          `${bucket}:index`,
+          `${bucket}:index:sizes`,
+          `${bucket}:index:bytes`,
+          `${bucket}:clock`,
           entry,
           this.options.ttlSeconds,
-          this.options.maxBytes,
+          Math.floor(this.options.maxBytes / this.buckets),
         )
         .catch(() => {});
     }
@@ -142,12 +161,9 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
   async close(): Promise<void> {
     await this.inner.close?.();
   }
+}
 
-  private get clockKey(): string {
-    return `${this.options.prefix}:{tts-cache}:clock`;
-  }
-
-  private get indexKey(): string {
-    return `${this.options.prefix}:{tts-cache}:index`;
-  }
+/** The part a cache key belongs to: everything up to its hash tag's end. */
+function bucketPrefixOf(key: string): string {
+  return key.slice(0, key.indexOf('}') + 1);
 }

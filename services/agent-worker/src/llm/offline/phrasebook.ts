@@ -521,23 +521,3 @@ export const PHRASEBOOK: PhrasebookEntry[] = [
     ],
   }),
 ];
-
-/** What she says when nothing in the phrasebook fits: still in character, still teaching. */
-export const UNKNOWN_REPLIES: ((to: Address) => { zh: string; vi: string })[] = [
-  (to) => ({
-    zh: `${to.zh}说的话好难懂！我们先学一句：“你好吗？”`,
-    vi: `Lời ${to.vi} nói khó hiểu quá! Chúng ta học trước một câu: “Bạn khỏe không?”`,
-  }),
-  (to) => ({
-    zh: `嗯……小师妹还没学过这个。${to.zh}，你教我好不好？`,
-    vi: `Ừm… tiểu sư muội chưa học cái này. ${to.vi} dạy muội được không?`,
-  }),
-  (to) => ({
-    zh: `${to.zh}，我们换个话题吧。你今天练剑了吗？`,
-    vi: `${to.vi}, chúng ta đổi chủ đề nhé. Hôm nay huynh luyện kiếm chưa?`,
-  }),
-  (to) => ({
-    zh: `我没听清楚。${to.zh}可以说简单一点吗？`,
-    vi: `Muội nghe không rõ. ${to.vi} có thể nói đơn giản hơn không?`,
-  }),
-];

@@ -10,12 +10,12 @@ export const VOCABULARY: VocabularyItem[] = [
 export const QUIZ_REQUEST = /考我|考考|测验|测试|小测|出题|quiz|test me|kiểm tra|đố (em|tôi|anh|huynh)/i;
 
 /**
- * A three-question quiz on phrasebook words, chosen by `seed`: what does the word mean, with the
- * right meaning among three others.
+ * A three-question quiz on phrasebook words (or on `vocabulary`), chosen by `seed`: what does the
+ * word mean, with the right meaning among three others.
  */
-export function buildQuiz(seed: number, size = 3): QuizDraft[] {
+export function buildQuiz(seed: number, size = 3, vocabulary: VocabularyItem[] = VOCABULARY): QuizDraft[] {
   const pick = (n: number) =>
-    VOCABULARY[((n % VOCABULARY.length) + VOCABULARY.length) % VOCABULARY.length] as VocabularyItem;
+    vocabulary[((n % vocabulary.length) + vocabulary.length) % vocabulary.length] as VocabularyItem;
   const items: QuizDraft[] = [];
   for (let i = 0; i < size; i++) {
     const word = pick(seed + i * 7);

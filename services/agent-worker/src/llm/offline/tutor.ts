@@ -4,7 +4,9 @@ import { toPinyin } from '../../pinyin-tokens.js';
 import type { AgentReply } from '../reply-contract.js';
 import type { TutorLlm, TutorPrompt } from '../types.js';
 import { findCorrection } from './corrections.js';
-import { type Address, addressFor, PHRASEBOOK, UNKNOWN_REPLIES } from './phrasebook.js';
+import { fallbackLine, isLong, longSentenceLine } from './fallback.js';
+import { lastLineOf, matchIntent, type Said } from './intents.js';
+import { type Address, addressFor, PHRASEBOOK } from './phrasebook.js';
 import { buildQuiz, QUIZ_REQUEST } from './quiz.js';
 import { judgeTone } from './tone.js';
 
@@ -20,6 +22,20 @@ interface Line {
 
 /** "What is my name?" in Chinese or Vietnamese. */
 const ASKS_OWN_NAME = /我叫什么|我的名字是什么|记得我(吗|是谁)|tên (tôi|em|huynh) là gì|nhớ (tên )?(tôi|huynh) không/iu;
+
+/** Her last line in the conversation (the history keeps model turns as the reply's JSON). */
+function lastLine(history: TutorPrompt['history']): Said | undefined {
+  const turn = history.findLast((message) => message.role === 'model');
+  if (!turn) return undefined;
+  try {
+    const reply = JSON.parse(turn.text) as { chinese_content?: unknown; vietnamese_display?: unknown };
+    if (typeof reply.chinese_content !== 'string' || reply.chinese_content.trim() === '') return undefined;
+    const vi = typeof reply.vietnamese_display === 'string' ? reply.vietnamese_display : '';
+    return lastLineOf({ zh: reply.chinese_content.trim(), vi: vi.trim() });
+  } catch {
+    return undefined;
+  }
+}
 
 /** A stable number from a string, so that the same conversation gets the same reply. */
 function hash(text: string): number {
@@ -73,7 +89,8 @@ export class OfflineTutorLlm implements TutorLlm {
     const seed = hash(`${text}#${turn}`);
     const tone = judgeTone(text);
     const learner = prompt.persona?.learner;
-    const line = this.respond(text, to, sulking, tone, turn, seed, learner);
+    const last = lastLine(prompt.history);
+    const line = this.respond(text, to, sulking, tone, turn, seed, learner, last);
     return {
       thought: line.thought,
       emotion: line.emotion,
@@ -96,6 +113,7 @@ export class OfflineTutorLlm implements TutorLlm {
     turn: number,
     seed: number,
     learner: LearnerContext | undefined,
+    last: Said | undefined,
   ): Line {
     if (tone === 'rude') return sulkAt(clampSulkingLevel(sulking + 1), to);
     if (tone === 'apologetic') {
@@ -142,7 +160,10 @@ export class OfflineTutorLlm implements TutorLlm {
       };
     }
     const due = learner?.dueCards ?? [];
-    if (QUIZ_REQUEST.test(text)) return this.quiz(to, seed, 'the learner asked for a quiz', due);
+    const intent = matchIntent(text);
+    if (QUIZ_REQUEST.test(text) && intent?.intent.action !== 'quiz') {
+      return this.quiz(to, seed, 'the learner asked for a quiz', due);
+    }
     const name = learner?.profile.name;
     if (name && ASKS_OWN_NAME.test(text)) {
       return {
@@ -153,10 +174,30 @@ export class OfflineTutorLlm implements TutorLlm {
       };
     }
 
-    const entry = PHRASEBOOK.find((e) => e.triggers.test(text));
-    if (entry) {
-      const reply = entry.reply(to);
-      const line: Line = { ...reply, emotion: entry.emotion, action: entry.action, thought: `phrasebook: ${entry.id}` };
+    // The common beginner intents, matched on the normalized message; then the phrasebook's
+    // keywords (sect, training, small talk), which a long message is not matched on: a keyword in
+    // a long sentence is too often not what it is about.
+    let line: Line | undefined;
+    if (intent) {
+      const { intent: found, x, said } = intent;
+      const reply = found.reply({ to, x, said, last, seed });
+      line = {
+        zh: reply.zh,
+        vi: reply.vi,
+        emotion: reply.emotion ?? found.emotion,
+        action: reply.action ?? found.action,
+        quiz: reply.quiz,
+        thought: `intent: ${found.id}`,
+      };
+    } else if (isLong(text)) {
+      return { ...longSentenceLine(to, seed), emotion: 'concerned', action: 'encourage', thought: 'a long message' };
+    } else {
+      const entry = PHRASEBOOK.find((e) => e.triggers.test(text));
+      if (entry) {
+        line = { ...entry.reply(to), emotion: entry.emotion, action: entry.action, thought: `phrasebook: ${entry.id}` };
+      }
+    }
+    if (line) {
       if (sulking === 1)
         return {
           ...line,
@@ -168,12 +209,11 @@ export class OfflineTutorLlm implements TutorLlm {
     }
     // Every third unrecognised message turns into practice instead of a shrug.
     if (turn % 3 === 2 || due.length > 0) return this.quiz(to, seed, 'nothing matched; time to practise', due);
-    const unknown = UNKNOWN_REPLIES[seed % UNKNOWN_REPLIES.length] ?? UNKNOWN_REPLIES[0];
     return {
-      ...(unknown as (a: Address) => { zh: string; vi: string })(to),
+      ...fallbackLine(to, seed),
       emotion: 'concerned',
       action: 'encourage',
-      thought: 'not in the phrasebook',
+      thought: 'nothing matched; offered two things to practise',
     };
   }
 

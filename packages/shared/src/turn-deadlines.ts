@@ -1,0 +1,119 @@
+import type { RedisClient } from './redis.js';
+import type { RedisKeys } from './keys.js';
+import { TurnDeadlineJob } from './queues.js';
+
+/**
+ * Claims due deadlines: the due members (oldest first, at most `limit`) are leased, i.e. re-scored
+ * to `now + leaseMs`, so that a sweeper killed while answering them leaves them due again for
+ * another one once the lease runs out. Returns {members..., nextDueAt or ''}: when fewer than
+ * `limit` were due, the score of the earliest one not due yet (read before leasing, so not one of
+ * these), so that the sweeper sleeps until then; '' when there is none, or more may be due now.
+ * KEYS: the deadline set. ARGV: now, limit, leaseMs.
+ */
+const CLAIM_DUE_SCRIPT = `
+local now, limit, leaseMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+local nextDueAt = ''
+if #due < limit then
+  local upcoming = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  nextDueAt = upcoming[2] or ''
+end
+if #due > 0 then
+  local leased = {}
+  for i, member in ipairs(due) do
+    leased[2 * i - 1] = now + leaseMs
+    leased[2 * i] = member
+  end
+  redis.call('ZADD', KEYS[1], unpack(leased))
+end
+due[#due + 1] = nextDueAt
+return due
+`;
+
+type DeadlineRedis = RedisClient & {
+  claimDueTurnDeadlines(key: string, now: string, limit: string, leaseMs: string): Promise<string[]>;
+};
+
+/** A deadline the sweeper claimed: the turn (or `undefined` if its member does not parse) and its member. */
+export interface ClaimedDeadline {
+  job: TurnDeadlineJob | undefined;
+  member: string;
+}
+
+/**
+ * The turns' deadlines: one sorted set (`keys.turnDeadlines()`, hash-tagged on its own: no script
+ * mixes it with a learner's keys) of turn-deadline payloads scored by when the turn must be over.
+ * The gateway adds one per turn (one ZADD); the agents' sweepers claim those that fall due, answer
+ * the turns nobody answered (the turn-deadline watchdog), and remove them. It replaces a delayed
+ * BullMQ job per turn, which cost about 50 Redis commands (add, promote, lock, complete, remove);
+ * a deadline costs about 5.
+ */
+export class TurnDeadlines {
+  private readonly redis: DeadlineRedis;
+
+  constructor(
+    redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {
+    if (!('claimDueTurnDeadlines' in redis)) {
+      redis.defineCommand('claimDueTurnDeadlines', { numberOfKeys: 1, lua: CLAIM_DUE_SCRIPT });
+    }
+    this.redis = redis as DeadlineRedis;
+  }
+
+  /** The set's member for a turn: its payload, parsed (and validated) again by the sweeper. */
+  static memberOf(job: TurnDeadlineJob): string {
+    return JSON.stringify(TurnDeadlineJob.parse(job));
+  }
+
+  /** Schedules the watchdog of a turn at `dueAt` (epoch ms). */
+  async schedule(job: TurnDeadlineJob, dueAt: number): Promise<void> {
+    await this.redis.zadd(this.keys.turnDeadlines(), dueAt, TurnDeadlines.memberOf(job));
+  }
+
+  /** Forgets a turn's deadline (the turn never started: its chat job could not be queued). */
+  async cancel(job: TurnDeadlineJob): Promise<void> {
+    await this.redis.zrem(this.keys.turnDeadlines(), TurnDeadlines.memberOf(job));
+  }
+
+  /**
+   * Leases up to `limit` deadlines due at `now` for `leaseMs`, and tells when the next one not yet
+   * due is (`undefined`: none is scheduled, or a full batch was claimed and more may be due).
+   */
+  async claimDue(
+    now: number,
+    limit: number,
+    leaseMs: number,
+  ): Promise<{ claimed: ClaimedDeadline[]; nextDueAt: number | undefined }> {
+    const reply = await this.redis.claimDueTurnDeadlines(
+      this.keys.turnDeadlines(),
+      String(now),
+      String(limit),
+      String(leaseMs),
+    );
+    const nextDueAt = reply[reply.length - 1] ?? '';
+    return {
+      claimed: reply.slice(0, -1).map((member) => ({ member, job: parseMember(member) })),
+      nextDueAt: nextDueAt === '' ? undefined : Number(nextDueAt),
+    };
+  }
+
+  /** Removes handled deadlines (answered, or found answered already). */
+  async remove(members: string[]): Promise<void> {
+    if (members.length > 0) await this.redis.zrem(this.keys.turnDeadlines(), ...members);
+  }
+
+  /** How many deadlines are scheduled (a gauge, and tests). */
+  count(): Promise<number> {
+    return this.redis.zcard(this.keys.turnDeadlines());
+  }
+}
+
+function parseMember(member: string): TurnDeadlineJob | undefined {
+  try {
+    const parsed = TurnDeadlineJob.safeParse(JSON.parse(member));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
