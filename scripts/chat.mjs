@@ -92,7 +92,7 @@ function showReply(data, seq) {
     extras.push(`audio: ${saved.bytes} bytes`);
     if (saved.file) extras.push(`saved ${saved.file}`);
   } else if (data.audio_error) {
-    extras.push(`no audio (${data.audio_error})`);
+    extras.push(`no audio: ${data.audio_error_code ?? 'error'} (${data.audio_error})`);
   }
   print(paint('2', `        ${extras.join(' · ')}`));
   if (data.turn_id) lastTurnId = data.turn_id;
@@ -176,7 +176,12 @@ function showReplay(data) {
       ),
     );
   } else {
-    print(paint('31', `  🐢 replay failed: ${data.audio_error ?? 'no audio'}`));
+    print(
+      paint(
+        '31',
+        `  🐢 replay failed: ${data.audio_error_code ?? 'no audio'}${data.audio_error ? ` (${data.audio_error})` : ''}`,
+      ),
+    );
   }
 }
 

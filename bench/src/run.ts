@@ -7,6 +7,7 @@ import { spawnRedisServer } from '@xiaoyue/test-support';
 import { type Row, type Scenario, writeReport } from './report.js';
 import { firstAudio } from './scenarios/first-audio.js';
 import { idleSockets } from './scenarios/idle-sockets.js';
+import { offlineVoice } from './scenarios/offline-voice.js';
 import { progressAtScale } from './scenarios/progress-at-scale.js';
 import { redisCommands } from './scenarios/redis-commands.js';
 import { shardBalance } from './scenarios/shard-balance.js';
@@ -21,6 +22,7 @@ const scenarios: Scenario[] = [
   progressAtScale,
   redisCommands,
   shardBalance,
+  offlineVoice,
 ];
 
 async function main() {

@@ -83,11 +83,41 @@ export const PendingReply = z.object({
 });
 export type PendingReply = z.infer<typeof PendingReply>;
 
-/** `data` of a `reply` event: the seed's response shape plus turn bookkeeping. */
-export const ReplyData = PendingReply.extend({
+/**
+ * Why a line has no audio, for clients to act on. The provider's own explanation goes to the
+ * logs only; the learner reads `audio_error`, a short Vietnamese sentence for the code.
+ */
+export const AUDIO_ERROR_CODES = ['tts_unavailable', 'tts_timeout', 'turn_timeout'] as const;
+export const AudioErrorCode = z.enum(AUDIO_ERROR_CODES);
+export type AudioErrorCode = z.infer<typeof AudioErrorCode>;
+
+export const AUDIO_ERROR_MESSAGES: Record<AudioErrorCode, string> = {
+  /** The voice failed (unreachable, refused, not installed, silent). */
+  tts_unavailable: 'Giọng đọc tạm thời không dùng được.',
+  /** The voice was too slow for the time a line may take. */
+  tts_timeout: 'Giọng đọc chậm quá, lần này không có âm thanh.',
+  /** The turn's deadline passed before her speech (or her answer) was ready. */
+  turn_timeout: 'Tiểu Nguyệt trả lời chậm quá, câu này không có âm thanh.',
+};
+
+/** The audio fields of a line that has none: the code and the learner's sentence for it. */
+export function noAudio(code: AudioErrorCode): {
+  audio_base64: null;
+  audio_error: string;
+  audio_error_code: AudioErrorCode;
+} {
+  return { audio_base64: null, audio_error: AUDIO_ERROR_MESSAGES[code], audio_error_code: code };
+}
+
+const Audio = {
   audio_base64: z.string().nullable(),
+  /** With `audio_base64: null`: what the learner reads (Vietnamese); a string, as it always was. */
   audio_error: z.string().optional(),
-});
+  audio_error_code: AudioErrorCode.optional(),
+};
+
+/** `data` of a `reply` event: the seed's response shape plus turn bookkeeping. */
+export const ReplyData = PendingReply.extend(Audio);
 export type ReplyData = z.infer<typeof ReplyData>;
 
 /** When a word is spoken, and which characters of the sentence it covers (end exclusive). */
@@ -170,8 +200,6 @@ export type ProgressData = z.infer<typeof ProgressData>;
 /** Which mind the agent pool runs: Gemini (`online`) or the offline practice tutor. */
 export const AgentMode = z.enum(['online', 'offline']);
 export type AgentMode = z.infer<typeof AgentMode>;
-
-const Audio = { audio_base64: z.string().nullable(), audio_error: z.string().optional() };
 
 export const eventData = {
   welcome: ConversationState.extend({

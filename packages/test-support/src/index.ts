@@ -1,3 +1,4 @@
+export * from './event-loop.js';
 export * from './fake-edge-tts.js';
 export * from './fake-gemini.js';
 export * from './fake-openai.js';

@@ -105,9 +105,12 @@ export async function startSystem({
       'tts-worker',
       {
         ...common,
-        // Speech failures must stay visible to these tests rather than be covered by espeak.
-        ...(edge ? { EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none' } : { TTS_PROVIDER: 'espeak' }),
-        TTS_TIMEOUT_MS: '1500',
+        // Speech failures must stay visible to these tests rather than be covered by espeak. Without
+        // the Debian espeak-ng the offline voice is the WASM one: a few hundred ms a sentence, more
+        // on a loaded 2-core machine, so it gets a longer timeout than the Edge fake needs.
+        ...(edge
+          ? { EDGE_TTS_URL: edge.url, TTS_FALLBACK: 'none', TTS_TIMEOUT_MS: '1500' }
+          : { TTS_PROVIDER: 'espeak', TTS_TIMEOUT_MS: '6000' }),
         HEALTH_PORT: String(ttsHealthPort),
         ...ttsEnv,
       },

@@ -66,7 +66,7 @@ describe('turn deadline watchdog', () => {
     expect(await enforceTurnDeadline(job, deps)).toBe('delivered_without_audio');
     const [event] = await lastEvent();
     expect(event).toMatchObject({ seq: 1, type: 'reply', data: { chinese_content: '你好呀！', audio_base64: null } });
-    expect(event.data.audio_error).toMatch(/deadline/);
+    expect(event.data).toMatchObject({ audio_error_code: 'turn_timeout', audio_error: expect.stringMatching(/chậm/) });
     expect(await redis.get(keys.activeTurn('lan'))).toBeNull();
   });
 

@@ -3,6 +3,7 @@ import {
   endTurn,
   isTurnAnswered,
   type Logger,
+  noAudio,
   type Outbox,
   PendingReply,
   type RedisClient,
@@ -39,11 +40,7 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   const parsed = pending ? PendingReply.safeParse(JSON.parse(pending)) : undefined;
   if (parsed?.success) {
     logger.warn('turn deadline passed before speech; delivering the reply without audio');
-    await endLateTurn(job, deps, {
-      ...parsed.data,
-      audio_base64: null,
-      audio_error: 'speech was not ready before the turn deadline',
-    });
+    await endLateTurn(job, deps, { ...parsed.data, ...noAudio('turn_timeout') });
     return 'delivered_without_audio';
   }
 
@@ -51,11 +48,7 @@ export async function enforceTurnDeadline(job: TurnDeadlineJob, deps: DeadlineDe
   deps.onFallback?.();
   const { sulking_level } = await deps.store.getState(job.user_id);
   const data = replyDataFrom(job.turn_id, fallbackReply(job.turn_id, sulking_level), sulking_level, true);
-  const delivered = await endLateTurn(job, deps, {
-    ...data,
-    audio_base64: null,
-    audio_error: 'XiaoYue could not answer before the turn deadline',
-  });
+  const delivered = await endLateTurn(job, deps, { ...data, ...noAudio('turn_timeout') });
   // Delivered first, so an agent finishing late sees the turn answered and leaves history alone.
   if (!delivered.duplicate) {
     const turn = { turn_id: job.turn_id, user_id: job.user_id, message: job.user_message, user_role: job.user_role };

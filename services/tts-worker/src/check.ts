@@ -4,8 +4,9 @@ import { prosodyFor } from './presets.js';
 import { type SpeechSynthesizer, speechProviders } from './speech/index.js';
 
 async function speaks(speech: SpeechSynthesizer, env: TtsEnv): Promise<boolean> {
-  const started = Date.now();
   try {
+    await speech.prepare?.(); // as the service does: the offline voice is chosen and warm first
+    const started = Date.now();
     const result = await speech.synthesize(
       { text: '你好，师兄！', voice: env.TTS_VOICE, prosody: prosodyFor('happy') },
       AbortSignal.timeout(env.TTS_TIMEOUT_MS + 1_000),

@@ -2,10 +2,18 @@ import { envKit, parseEnv, workerEnv } from '@xiaoyue/shared';
 import { z } from 'zod';
 
 export const ttsEnvSchema = workerEnv.extend({
-  /** `edge`: Microsoft Edge's neural voices (online); `espeak`: espeak-ng, offline and robotic. */
+  /** `edge`: Microsoft Edge's neural voices (online); `espeak`: espeak-ng, offline and robotic (OFFLINE_VOICE). */
   TTS_PROVIDER: z.enum(['edge', 'espeak']).default('edge'),
   /** With `espeak`, a failed Edge synthesis is spoken by espeak-ng instead of arriving silent. */
   TTS_FALLBACK: z.enum(['none', 'espeak']).default('espeak'),
+  /**
+   * Which espeak-ng speaks offline: `wasm` (npm, compiled to WebAssembly, in worker threads),
+   * `system` (the Debian espeak-ng + lame), or `auto`: the system one when installed and faster
+   * on a calibration sentence at start, else wasm.
+   */
+  OFFLINE_VOICE: z.enum(['auto', 'wasm', 'system']).default('auto'),
+  /** Worker threads of the WASM voice (syntheses at once; each is CPU-bound). */
+  OFFLINE_VOICE_THREADS: envKit.int(1, 16).default(2),
   TTS_VOICE: z
     .string()
     .regex(/^[a-z]{2,3}-[A-Z]{2}-\w+$/, 'must look like zh-CN-XiaoxiaoNeural')

@@ -6,14 +6,20 @@ import { createSpeechSynthesizer } from './speech/index.js';
 runWorkerService({
   name: 'tts-worker',
   loadEnv: loadTtsEnv,
-  start({ env, logger, redis }) {
-    const synthesizer = createSpeechSynthesizer(env);
+  async start({ env, logger, redis }) {
+    const synthesizer = createSpeechSynthesizer(env, logger);
+    // Before taking jobs: the offline voice is chosen (OFFLINE_VOICE=auto measures) and warm.
+    await synthesizer.prepare?.();
     const metrics = createMetricsRegistry('tts-worker');
     const tts = startTtsWorker({ env, logger, redis, synthesizer, metrics });
     return {
       workers: tts.workers,
-      describe: { provider: synthesizer.name, voice: env.TTS_VOICE },
-      close: () => tts.close(),
+      describe: { provider: synthesizer.name, voice: env.TTS_VOICE, offlineVoice: env.OFFLINE_VOICE },
+      // Jobs finish first (they may be speaking), then the voice's threads stop.
+      close: async () => {
+        await tts.close();
+        await synthesizer.close?.();
+      },
       metrics,
     };
   },

@@ -1,4 +1,12 @@
-import { endTurn, type Logger, type Outbox, type TtsJob, type WordTiming } from '@xiaoyue/shared';
+import {
+  type AudioErrorCode,
+  endTurn,
+  type Logger,
+  noAudio,
+  type Outbox,
+  type TtsJob,
+  type WordTiming,
+} from '@xiaoyue/shared';
 import type { TtsMetrics } from './metrics.js';
 import { prosodyFor } from './presets.js';
 import { SpeechError, type SpeechSynthesizer, type WordBoundary } from './speech/types.js';
@@ -20,24 +28,24 @@ export type SpeakOutcome = 'with_audio' | 'without_audio' | 'duplicate' | 'parke
 interface Speech {
   audio_base64: string | null;
   audio_error?: string;
+  audio_error_code?: AudioErrorCode;
   boundaries: WordBoundary[];
 }
 
 /**
  * Speaks a reply (seed mode) or one sentence of it (streaming mode) and delivers it. Speech that
- * fails or runs out of time never holds the words back: they go out with `audio_base64: null`
- * and the reason in `audio_error`.
+ * fails or runs out of time never holds the words back: they go out with `audio_base64: null`,
+ * `audio_error_code` and a Vietnamese `audio_error` for the learner (the provider's reason is logged).
  */
 export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promise<SpeakOutcome> {
   // A sentence of a turn the learner interrupted (or the watchdog ended) is not spoken at all.
   if (job.sentence && (await deps.outbox.gateState(job.user_id, job.turn_id)).closed) return 'dropped';
-  const speech = await speak(job, deps, signal);
-  const { audio_base64, audio_error } = speech;
-  const audio = audio_error === undefined ? { audio_base64 } : { audio_base64, audio_error };
+  const { boundaries, ...audio } = await speak(job, deps, signal);
+  const { audio_base64 } = audio;
   const requestId = job.request_id;
   if (job.sentence) {
     const { index } = job.sentence;
-    const data = { turn_id: job.turn_id, index, ...audio, word_boundaries: wordTimings(job.text, speech.boundaries) };
+    const data = { turn_id: job.turn_id, index, ...audio, word_boundaries: wordTimings(job.text, boundaries) };
     const result = await deps.outbox.appendInOrder(
       job.user_id,
       { type: 'reply_audio', data, requestId },
@@ -51,7 +59,7 @@ export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSig
       rate: job.replay.rate,
       chinese_content: job.text,
       ...audio,
-      word_boundaries: wordTimings(job.text, speech.boundaries),
+      word_boundaries: wordTimings(job.text, boundaries),
     };
     const key = { turn_id: job.turn_id, replay_id: job.replay.id };
     const result = await deps.outbox.append(job.user_id, { type: 'replay_audio', data, requestId, key });
@@ -66,13 +74,15 @@ export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSig
 /** Her voice for the job's text, within the job's time budget, or why there is none. */
 async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promise<Speech> {
   const budgetMs = Math.min(deps.timeoutMs, job.deadline_at - DELIVERY_MARGIN_MS - Date.now());
-  if (budgetMs <= 0)
-    return { audio_base64: null, audio_error: 'no time left for speech before the turn deadline', boundaries: [] };
+  if (budgetMs <= 0) {
+    deps.logger.warn({ turnId: job.turn_id, userId: job.user_id }, 'no time left for speech before the turn deadline');
+    return { ...noAudio('turn_timeout'), boundaries: [] };
+  }
   const provider = deps.synthesizer.name;
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
+  const timeout = AbortSignal.timeout(budgetMs);
   try {
-    const timeout = AbortSignal.timeout(budgetMs);
     const result = await deps.synthesizer.synthesize(
       { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion, job.replay?.rate) },
       signal ? AbortSignal.any([signal, timeout]) : timeout,
@@ -91,7 +101,9 @@ async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promis
       { turnId: job.turn_id, userId: job.user_id, provider: deps.synthesizer.name, reason },
       'speech failed; delivering the words without audio',
     );
-    return { audio_base64: null, audio_error: `speech failed (${reason})`, boundaries: [] };
+    // Too slow, whether for the provider's own timeout or the turn's budget, is not unavailable.
+    const timedOut = timeout.aborted || (error instanceof SpeechError && error.kind === 'timeout');
+    return { ...noAudio(timedOut ? 'tts_timeout' : 'tts_unavailable'), boundaries: [] };
   }
 }
 

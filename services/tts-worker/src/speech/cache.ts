@@ -153,6 +153,14 @@ export class CachedSpeechSynthesizer implements SpeechSynthesizer {
     }
     return result;
   }
+
+  async prepare(): Promise<void> {
+    await this.inner.prepare?.();
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
 }
 
 /** The part a cache key belongs to: everything up to its hash tag's end. */

@@ -23,7 +23,11 @@ const BASE_AMPLITUDE = 100;
 const BASE_PITCH = 50;
 /** Edge's pitch offsets are in Hz around a ~200 Hz voice; one espeak pitch step is about 2 Hz there. */
 const HZ_PER_PITCH_STEP = 2;
-const MP3_BITRATE_KBPS = 48;
+export const MP3_BITRATE_KBPS = 48;
+/** Reads Chinese characters as Mandarin (`cmn` spells many of them out as English letters). */
+export const ESPEAK_VOICE = 'cmn-latn-pinyin';
+/** Sample level below which audio counts as silence (of 32767). */
+const SILENCE_LEVEL = 64;
 const INSTALL_HINT = 'apt-get install espeak-ng lame';
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.round(value)));
@@ -78,6 +82,13 @@ export function pcmFromWav(wav: Buffer): Pcm {
     at = end + ((end - at) % 2); // chunks are word-aligned
   }
   throw new SpeechError('espeak-ng WAV has no format or data chunk', 'empty');
+}
+
+/** Whether 16-bit samples are all (near) zero: for nothing to say, espeak-ng may write a little silence. */
+export function isSilent(samples: Buffer): boolean {
+  for (let at = 0; at + 1 < samples.length; at += 2)
+    if (Math.abs(samples.readInt16LE(at)) > SILENCE_LEVEL) return false;
+  return true;
 }
 
 /**
@@ -157,40 +168,60 @@ export function estimateBoundaries(text: string, durationMs: number): WordBounda
 }
 
 /**
- * Offline speech: Debian's espeak-ng with the `cmn-latn-pinyin` voice, encoded to mp3 by lame,
- * entirely through pipes (no temporary files). Robotic, but the learner still hears her.
+ * Offline speech through the system's programs: espeak-ng with the `cmn-latn-pinyin` voice,
+ * encoded to mp3 by lame, entirely through pipes (no temporary files). Robotic, but the learner
+ * still hears her. Used when those (Debian) packages are installed and faster than the WASM voice.
  * espeak's WAV is buffered (it takes ~20 ms) and its samples handed to lame as raw PCM: this way
  * a bogus header or silent output is caught before encoding.
  */
 export class EspeakSpeechSynthesizer implements SpeechSynthesizer {
   readonly name = 'espeak';
+  readonly engine = 'system';
 
   constructor(private readonly options: EspeakOptions) {}
 
   async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const stop = AbortSignal.any([signal, timeout]);
-    try {
+    return synthesizeWithin(this.options.timeoutMs, signal, 'espeak', async (stop) => {
       // The text goes through stdin, never argv: nothing in it (a leading '-') can become an option.
       const wav = await run(
         this.options.espeakPath ?? 'espeak-ng',
-        ['-v', this.options.voice ?? 'cmn-latn-pinyin', ...espeakFlags(request.prosody), '--stdin', '--stdout'],
+        ['-v', this.options.voice ?? ESPEAK_VOICE, ...espeakFlags(request.prosody), '--stdin', '--stdout'],
         Buffer.from(request.text),
         stop,
       );
       const pcm = pcmFromWav(wav);
-      if (pcm.samples.length === 0) throw new SpeechError('espeak-ng produced no audio', 'empty');
+      if (isSilent(pcm.samples)) throw new SpeechError('espeak-ng produced no audio', 'empty');
       const audio = await run(this.options.lamePath ?? 'lame', lameRawPcmArgs(pcm.sampleRate), pcm.samples, stop);
       if (audio.length === 0) throw new SpeechError('lame produced no mp3', 'empty');
-      const durationMs = (pcm.samples.length / 2 / pcm.sampleRate) * 1000;
-      return { audio, format: 'mp3', wordBoundaries: estimateBoundaries(request.text, durationMs) };
-    } catch (error) {
-      if (signal.aborted) throw new SpeechError('speech was cancelled', 'aborted', { cause: error });
-      if (timeout.aborted)
-        throw new SpeechError(`no audio within ${this.options.timeoutMs} ms`, 'timeout', { cause: error });
-      if (error instanceof SpeechError) throw error;
-      throw new SpeechError(`espeak speech failed: ${String(error)}`, 'rejected', { cause: error });
-    }
+      return spokenResult(request.text, audio, pcm.samples.length / 2, pcm.sampleRate);
+    });
+  }
+}
+
+/** An offline voice's result: its mp3 and word timings estimated over the speech's duration. */
+export function spokenResult(text: string, audio: Buffer, sampleCount: number, sampleRate: number): SpeechResult {
+  const durationMs = (sampleCount / sampleRate) * 1000;
+  return { audio, format: 'mp3', wordBoundaries: estimateBoundaries(text, durationMs) };
+}
+
+/**
+ * Runs an offline synthesis with its own timeout on top of the caller's signal, and says which
+ * of the two stopped it: the caller (`aborted`) or the clock (`timeout`).
+ */
+export async function synthesizeWithin<T>(
+  timeoutMs: number,
+  signal: AbortSignal,
+  provider: string,
+  work: (stop: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    return await work(AbortSignal.any([signal, timeout]));
+  } catch (error) {
+    if (signal.aborted) throw new SpeechError('speech was cancelled', 'aborted', { cause: error });
+    if (timeout.aborted) throw new SpeechError(`no audio within ${timeoutMs} ms`, 'timeout', { cause: error });
+    if (error instanceof SpeechError) throw error;
+    throw new SpeechError(`${provider} speech failed: ${String(error)}`, 'rejected', { cause: error });
   }
 }
 

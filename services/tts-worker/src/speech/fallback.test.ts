@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTtsEnv } from '../env.js';
 import { EdgeSpeechSynthesizer } from './edge.js';
 import { EspeakSpeechSynthesizer } from './espeak.js';
+import { WasmEspeakSpeechSynthesizer } from './espeak-wasm.js';
 import { FallbackSpeechSynthesizer } from './fallback.js';
 import { createSpeechSynthesizer } from './index.js';
 import { SpeechError, type SpeechRequest, type SpeechSynthesizer } from './types.js';
@@ -12,7 +13,9 @@ beforeAll(async () => {
   edge = await startFakeEdgeTts();
 });
 afterEach(() => edge.reset());
-afterAll(() => edge.close());
+// The offline voice every machine has (npm); the system one is only used to fail (a bad path).
+const wasmVoice = new WasmEspeakSpeechSynthesizer({ timeoutMs: 15_000, threads: 1 });
+afterAll(() => Promise.all([edge.close(), wasmVoice.close()]));
 
 const request: SpeechRequest = {
   text: '师兄好',
@@ -20,7 +23,8 @@ const request: SpeechRequest = {
   prosody: { rate: '+0%', volume: '+0%', pitch: '+0Hz' },
 };
 const live = () => new AbortController().signal;
-const espeak = (espeakPath?: string) => new EspeakSpeechSynthesizer({ timeoutMs: 5_000, espeakPath });
+const espeak = () => wasmVoice;
+const brokenEspeak = () => new EspeakSpeechSynthesizer({ timeoutMs: 5_000, espeakPath: '/nonexistent/espeak-ng' });
 // Edge's endpoint is a process-wide static in msedge-tts: each test builds its Edge just before use.
 const localEdge = (timeoutMs = 2_000) => new EdgeSpeechSynthesizer({ endpoint: edge.url, timeoutMs });
 const unreachableEdge = async () =>
@@ -45,7 +49,7 @@ describe('speech fallback', () => {
     const speech = new FallbackSpeechSynthesizer(await unreachableEdge(), espeak());
     expect(speech.name).toBe('edge+espeak');
     const result = await speech.synthesize(request, live());
-    expect(result.audio[0]).toBe(0xff); // lame's mp3, not Edge's
+    expect(result.audio[0]).toBe(0xff); // lamejs's mp3, not Edge's
     expect(result.audio.length).toBeGreaterThan(1_000);
   });
 
@@ -57,12 +61,12 @@ describe('speech fallback', () => {
   });
 
   it('falls back on any provider failure, e.g. a broken espeak primary', async () => {
-    const speech = new FallbackSpeechSynthesizer(espeak('/nonexistent/espeak-ng'), espeak());
+    const speech = new FallbackSpeechSynthesizer(brokenEspeak(), espeak());
     expect((await speech.synthesize(request, live())).audio.length).toBeGreaterThan(1_000);
   });
 
   it('reports both failures when the fallback fails too', async () => {
-    const speech = new FallbackSpeechSynthesizer(await unreachableEdge(), espeak('/nonexistent/espeak-ng'));
+    const speech = new FallbackSpeechSynthesizer(await unreachableEdge(), brokenEspeak());
     const error = await failure(speech.synthesize(request, live()));
     expect(error.kind).toBe('rejected');
     expect(error.message).toMatch(/^edge: cannot reach Edge.*; espeak: .*not installed/);
@@ -82,13 +86,18 @@ describe('speech fallback', () => {
 
   it('leaves espeak time to speak within the caller budget when Edge hangs (configured from env)', async () => {
     edge.enqueue({ kind: 'hang' });
-    const env = loadTtsEnv({ EDGE_TTS_URL: edge.url, TTS_TIMEOUT_MS: '1500' });
+    const env = loadTtsEnv({ EDGE_TTS_URL: edge.url, TTS_TIMEOUT_MS: '4000' });
     const speech = createSpeechSynthesizer(env);
     expect(speech.name).toBe('edge+espeak');
-    // The worker gives a synthesis TTS_TIMEOUT_MS in all (speak.ts).
-    const result = await speech.synthesize(request, AbortSignal.timeout(env.TTS_TIMEOUT_MS));
-    expect(result.audio[0]).toBe(0xff);
-    expect(edge.requests).toHaveLength(1); // Edge got the line and never answered
+    await speech.prepare?.(); // as the service does before taking jobs (OFFLINE_VOICE=auto measures)
+    try {
+      // The worker gives a synthesis TTS_TIMEOUT_MS in all (speak.ts).
+      const result = await speech.synthesize(request, AbortSignal.timeout(env.TTS_TIMEOUT_MS));
+      expect(result.audio[0]).toBe(0xff);
+      expect(edge.requests).toHaveLength(1); // Edge got the line and never answered
+    } finally {
+      await speech.close?.();
+    }
   });
 });
 
@@ -98,12 +107,16 @@ describe('provider selection', () => {
     [{ TTS_FALLBACK: 'none' }, 'edge'],
     [{ TTS_PROVIDER: 'espeak' }, 'espeak'],
     [{ TTS_PROVIDER: 'espeak', TTS_FALLBACK: 'none' }, 'espeak'],
-  ])('%o speaks with %s', (env, name) => {
-    expect(createSpeechSynthesizer(loadTtsEnv({ EDGE_TTS_URL: edge.url, ...env })).name).toBe(name);
+  ])('%o speaks with %s', async (env, name) => {
+    // The system engine: naming the provider needs no WASM threads to be started and closed.
+    const speech = createSpeechSynthesizer(loadTtsEnv({ EDGE_TTS_URL: edge.url, OFFLINE_VOICE: 'system', ...env }));
+    expect(speech.name).toBe(name);
+    await speech.close?.();
   });
 
   it('refuses an unknown provider at start', () => {
     expect(() => loadTtsEnv({ TTS_PROVIDER: 'polly' })).toThrow(/TTS_PROVIDER/);
     expect(() => loadTtsEnv({ TTS_FALLBACK: 'edge' })).toThrow(/TTS_FALLBACK/);
+    expect(() => loadTtsEnv({ OFFLINE_VOICE: 'espeak' })).toThrow(/OFFLINE_VOICE/);
   });
 });

@@ -17,6 +17,14 @@ export class FallbackSpeechSynthesizer implements SpeechSynthesizer {
     this.name = `${primary.name}+${fallback.name}`;
   }
 
+  async prepare(): Promise<void> {
+    await Promise.all([this.primary.prepare?.(), this.fallback.prepare?.()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.primary.close?.(), this.fallback.close?.()]);
+  }
+
   async synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult> {
     try {
       return await this.primary.synthesize(request, signal);

@@ -31,6 +31,10 @@ export interface SpeechResult {
 export interface SpeechSynthesizer {
   readonly name: string;
   synthesize(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult>;
+  /** Gets ready to speak before the first request (chooses and warms the offline engine). */
+  prepare?(): Promise<void>;
+  /** Releases what the provider holds (the WASM voice's threads); called once, at shutdown. */
+  close?(): Promise<void>;
 }
 
 export type SpeechErrorKind = 'timeout' | 'rejected' | 'truncated' | 'network' | 'empty' | 'aborted';
