@@ -1,5 +1,5 @@
 import { progressKeys, type RedisKeys, redisKeys } from '@xiaoyue/shared';
-import { startTestRedis } from '@xiaoyue/test-support';
+import { startFakeEdgeTts, startTestRedis } from '@xiaoyue/test-support';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import type { Learner } from '../learner.js';
@@ -78,8 +78,12 @@ async function answerAll(learner: Learner, quizzes: { id: string }[]): Promise<n
 
 it(`R11: one learner at the rate limit for a simulated week (${ROUNDS} rounds of review, chat, answer, replay): Redis footprint ≤ 5 MB, 0 keys without a bound`, async () => {
   const redis = await startTestRedis();
+  // Her voice from the Edge fake, with audio as big as Edge's: the footprint is what is measured,
+  // not how fast an offline voice speaks 1,400 new sentences.
+  const edge = await startFakeEdgeTts({ audio: 'realistic' });
   const system = await startSystem({
     redisUrl: redis.url,
+    edge,
     gatewayEnv: { RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '10000' },
   });
   const admin = new Redis(redis.url);
@@ -142,6 +146,7 @@ it(`R11: one learner at the rate limit for a simulated week (${ROUNDS} rounds of
     streamed.close();
     admin.disconnect();
     await system.stop();
+    await edge.close();
     await redis.stop();
   }
 }, 900_000);

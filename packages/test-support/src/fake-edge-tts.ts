@@ -47,14 +47,18 @@ const TICKS_PER_MS = 10_000;
 /**
  * Deterministic bytes the fake "speaks" for a text: an ID3 tag then MPEG-frame-shaped chunks
  * derived from the text, so a test can assert that exactly this audio reached the learner.
+ * `realistic`: as many bytes as Edge's 48 kbit/s MP3 of the text would have (~10 frames of 288
+ * bytes a character), for tests of what audio costs in memory.
  */
-export function fakeAudioFor(text: string): Buffer {
+export function fakeAudioFor(text: string, size: 'small' | 'realistic' = 'small'): Buffer {
   const id3 = Buffer.from([0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
   const frames: Buffer[] = [id3];
   const digest = createHash('sha256').update(text).digest();
-  const frameCount = Math.max(4, Math.min(40, [...text].length));
+  const characters = [...text].length;
+  const frameCount = size === 'realistic' ? Math.max(4, 10 * characters) : Math.max(4, Math.min(40, characters));
+  const frameBytes = size === 'realistic' ? 288 : 144;
   for (let i = 0; i < frameCount; i++) {
-    const frame = Buffer.alloc(144, digest[i % digest.length] ?? 0);
+    const frame = Buffer.alloc(frameBytes, digest[i % digest.length] ?? 0);
     frame[0] = 0xff;
     frame[1] = 0xf3; // MPEG-2 layer III sync
     frame[2] = 0x64;
@@ -105,7 +109,7 @@ function audioFrame(requestId: string, audio: Buffer): Buffer {
  * response, audio.metadata, binary audio frames, turn.end) so the real msedge-tts library runs.
  */
 export async function startFakeEdgeTts(
-  options: { port?: number; host?: string; default?: FakeEdgeBehaviour } = {},
+  options: { port?: number; host?: string; default?: FakeEdgeBehaviour; audio?: 'small' | 'realistic' } = {},
 ): Promise<FakeEdgeTts> {
   const initialDefault = options.default ?? { kind: 'speak' };
   let fallback: FakeEdgeBehaviour = initialDefault;
@@ -176,7 +180,7 @@ export async function startFakeEdgeTts(
     const send = (payload: string | Buffer) => {
       if (ws.readyState === ws.OPEN) ws.send(payload);
     };
-    const audio = fakeAudioFor(text);
+    const audio = fakeAudioFor(text, options.audio);
     const delayMs = behaviour.kind === 'speak' ? (behaviour.delayMs ?? 0) : 0;
     const totalMs = delayMs + (behaviour.kind === 'speak' ? (behaviour.msPerChar ?? 0) * [...text].length : 0);
     send(textFrame(requestId, 'turn.start', '{"context":{"serviceTag":"fake"}}'));
