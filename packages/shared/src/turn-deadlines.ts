@@ -1,6 +1,6 @@
-import type { RedisClient } from './redis.js';
 import type { RedisKeys } from './keys.js';
 import { TurnDeadlineJob } from './queues.js';
+import type { RedisClient } from './redis.js';
 
 /**
  * Claims due deadlines: the due members (oldest first, at most `limit`) are leased, i.e. re-scored
