@@ -2,7 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
 import { type Registry, workerMetrics } from './metrics.js';
-import type { QueueDefinition } from './queues.js';
+import type { QueueDefinition } from './queue-definition.js';
 
 /** What a handler may know of its job, whichever transport carried it. */
 export interface JobInfo {

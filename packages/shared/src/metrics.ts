@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { QueueDepth } from './stream-queue.js';
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -13,6 +12,13 @@ export function createMetricsRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** Rows of `xiaoyue_queue_depth`: a queue (a stream queue's partition), a state, a count. */
+export interface QueueDepth {
+  queue: string;
+  state: string;
+  count: number;
 }
 
 /** A queue whose depth is reported: a BullMQ queue, or a stream queue (a row per partition and state). */

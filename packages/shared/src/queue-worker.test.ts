@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
+import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Histogram, Registry } from './metrics.js';
 import { type JobHandler, PauseQueue, startBullmqWorker, startWorkers, type WorkerHandlers } from './queue-worker.js';
 import { type ChatJob, createBullmqQueue, enqueue, type Queue, queueCatalog, queueKeyPrefix } from './queues.js';
 import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
+import { StreamConsumer } from './stream-queue.js';
 
 let server: TestRedis;
 let redis: Redis;
@@ -178,10 +180,19 @@ describe('startWorkers', () => {
     );
     cleanups.push(() => agent.close());
     expect(Object.keys(agent.byQueue).sort()).toEqual(['chat', 'quizJudge', 'turnDeadline']);
-    expect(agent.workers.map((worker) => [worker.name, worker.concurrency]).sort()).toEqual([
-      ['chat', 3],
-      ['quiz-judge', 16],
-      ['turn-deadline', 16],
+    expect(agent.byQueue.chat).toBeInstanceOf(StreamConsumer);
+    expect(agent.byQueue.quizJudge).toBeInstanceOf(Worker);
+    // The chat queue's BullMQ queue of the previous release keeps a worker (rolling deploy).
+    const described = agent.workers.map((worker) => [
+      worker.name,
+      worker instanceof StreamConsumer ? 'stream' : 'bullmq',
+      worker.concurrency,
+    ]);
+    expect(described.sort()).toEqual([
+      ['chat', 'bullmq', 3],
+      ['chat', 'stream', 3],
+      ['quiz-judge', 'bullmq', 16],
+      ['turn-deadline', 'bullmq', 16],
     ]);
   });
 

@@ -12,53 +12,12 @@ export type { Job, Queue };
 import { z } from 'zod';
 import { eventKey, PendingReply } from './events.js';
 import { ReplayRate, UserId } from './protocol.js';
+import type { QueueConsumer, QueueDefinition, QueueTransport } from './queue-definition.js';
 import type { RedisClient } from './redis.js';
 import { Emotion, QuizDraft, SulkingLevel } from './reply.js';
 import { type StreamJob, StreamQueue } from './stream-queue.js';
 
-/** The services that run queue workers. */
-export type QueueConsumer = 'agent-worker' | 'tts-worker';
-
-/**
- * How a queue's jobs travel. `bullmq`: a BullMQ queue (about 55 Redis commands a job: add, marker,
- * moveToActive, moveToFinished, events). `stream`: a Redis Stream per partition read by a consumer
- * group (`stream-queue.ts`: XADD, XREADGROUP, XACK + XDEL: about 4 a job), for the per-turn hops.
- */
-export type QueueTransport = 'bullmq' | 'stream';
-
-/**
- * The queue catalog: each queue's name, consuming service, payload schema, default job options and
- * job-id builder live together. Payload fields added later must be optional so that jobs queued
- * before a rolling deploy still parse.
- */
-export interface QueueDefinition<
-  S extends z.ZodType,
-  C extends QueueConsumer = QueueConsumer,
-  T extends QueueTransport = QueueTransport,
-> {
-  name: string;
-  /** The one service whose workers take this queue's jobs: `startWorkers` requires its handler. */
-  consumer: C;
-  transport: T;
-  payload: S;
-  /** `attempts` and `backoff` hold for both transports; the rest is BullMQ's. */
-  defaultJobOptions: JobsOptions;
-  /**
-   * Lock and stall settings for the queue's workers; a stream consumer reads them the same way
-   * (`lockDuration`: idle time after which another consumer claims an entry; `stalledInterval`: how
-   * often it looks; `maxStalledCount`: claims allowed per job; `drainDelay`: blocking read, seconds).
-   */
-  workerOptions: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>;
-  jobId: (payload: z.infer<S>) => string;
-  /** Stream transport: whose jobs these are; `partitionOf` it picks the partition (one learner's jobs stay in order). */
-  partitionKey?: (payload: z.infer<S>) => string;
-  /**
-   * Stream transport: the BullMQ queue of the same name that the previous release used. Its
-   * consumers keep a BullMQ worker on it for one release so that jobs queued there before a
-   * rolling deploy are still done; remove it (and this flag) in the next release.
-   */
-  legacyBullmq?: boolean;
-}
+export type { QueueConsumer, QueueDefinition, QueueTransport } from './queue-definition.js';
 
 /**
  * How long an idle worker blocks waiting for a job before it looks again (BullMQ's `drainDelay`,
@@ -164,7 +123,8 @@ export const queueCatalog = {
   chat: defineQueue({
     name: 'chat',
     consumer: 'agent-worker',
-    transport: 'bullmq',
+    transport: 'stream',
+    legacyBullmq: true,
     payload: ChatJob,
     // The agent retries the LLM itself within the turn's deadline; a job retry would only
     // duplicate work, and the turn-deadline job guarantees an answer if a worker dies.
@@ -177,7 +137,8 @@ export const queueCatalog = {
   tts: defineQueue({
     name: 'tts',
     consumer: 'tts-worker',
-    transport: 'bullmq',
+    transport: 'stream',
+    legacyBullmq: true,
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
@@ -214,6 +175,11 @@ export const queueCatalog = {
 } as const;
 
 export type QueueName = keyof typeof queueCatalog;
+
+/** The producer `createQueue` gives for a catalog queue: a `StreamQueue` or a BullMQ `Queue`, by its transport. */
+export type CatalogQueue<K extends QueueName> = (typeof queueCatalog)[K]['transport'] extends 'stream'
+  ? StreamQueue<(typeof queueCatalog)[K]['payload']>
+  : Queue;
 
 /** The catalog keys of the queues that `consumer` takes jobs from. */
 export type QueuesConsumedBy<C extends QueueConsumer> = {

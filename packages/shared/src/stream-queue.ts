@@ -5,9 +5,9 @@ import type { z } from 'zod';
 import { type JobHandler, type JobInfo, logJobFailed, PauseQueue, runAttempt } from './job-run.js';
 import { type RedisKeys, redisKeys } from './keys.js';
 import type { Logger } from './logger.js';
-import type { Registry } from './metrics.js';
+import type { QueueDepth, Registry } from './metrics.js';
 import { partitionName, partitionNames, partitionOf } from './partitions.js';
-import type { QueueDefinition } from './queues.js';
+import type { QueueDefinition } from './queue-definition.js';
 import { isCluster, type RedisClient } from './redis.js';
 
 /**
@@ -46,13 +46,6 @@ export interface StreamJob {
   entryId: string;
   /** The partition's name (`chat`, `chat-1`, …). */
   partition: string;
-}
-
-/** Rows of `xiaoyue_queue_depth`: a queue partition, a state, a count. */
-export interface QueueDepth {
-  queue: string;
-  state: string;
-  count: number;
 }
 
 type StreamFields = string[];

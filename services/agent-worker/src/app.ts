@@ -43,8 +43,9 @@ export type AgentWorkers = ServiceWorkers<QueuesConsumedBy<'agent-worker'>>;
 const DEADLINE_LEASE_MS = 10_000;
 
 /**
- * Starts the agent's BullMQ workers (chat turns, the quiz judge, and the turn-deadline jobs that
- * gateways of the previous release still queue) and its turn-deadline sweeper.
+ * Starts the agent's queue workers (chat turns on a stream, and on BullMQ the quiz judge plus the
+ * chat and turn-deadline jobs that gateways of the previous release still queue) and its
+ * turn-deadline sweeper.
  */
 export function startAgentWorkers({
   env,

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import {
   AgentMode,
+  type CatalogQueue,
   ConversationStore,
   createMetricsRegistry,
   errorFrame,
@@ -12,7 +13,6 @@ import {
   learnerStoreOptionsFrom,
   Outbox,
   outboxOptionsFrom,
-  type Queue,
   type RedisClient,
   type Registry,
   redisKeys,
@@ -44,7 +44,7 @@ export interface GatewayDeps {
   /** Worker-profile connection dedicated to pub/sub. */
   subscriber: RedisClient;
   /** `tts` carries replays (a past line spoken again). */
-  queues: { chat: Queue; tts: Queue; quizJudge: Queue };
+  queues: { chat: CatalogQueue<'chat'>; tts: CatalogQueue<'tts'>; quizJudge: CatalogQueue<'quizJudge'> };
   /** Served at `/metrics`; a fresh one is made when not given. */
   metrics?: Registry;
 }

@@ -32,8 +32,7 @@ async function main(): Promise<void> {
     tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
     quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
-  for (const queue of Object.values(queues))
-    queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  queues.quizJudge.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
 
   if (env.AUTH_MODE === 'dev') {
     logger.warn('AUTH_MODE=dev: anonymous learners are accepted; never run a public gateway like this');

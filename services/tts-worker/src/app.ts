@@ -29,7 +29,7 @@ export interface TtsWorkerDeps {
 
 export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 
-/** Builds and starts the TTS pool's BullMQ worker. */
+/** Builds and starts the TTS pool's queue workers (the tts stream, and the previous release's BullMQ tts queue). */
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
   const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), outboxOptionsFrom(env));
   const metrics = createTtsMetrics(registry);
