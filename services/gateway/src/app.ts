@@ -78,7 +78,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const feed = new EventFeed(subscriber, keys, logger);
-  const turns = new TurnStarter(redis, keys, deps.queues.chat, new TurnDeadlines(redis, keys), env.TURN_TIMEOUT_MS);
+  const deadlines = new TurnDeadlines(redis, keys, env.QUEUE_PARTITIONS);
+  const turns = new TurnStarter(redis, keys, deps.queues.chat, deadlines, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
   /** Open sockets, with the lease each holds (or is claiming) on its learner's socket cap. */
   const sockets = new Map<WebSocket, { userId: string; socketId: string }>();

@@ -28,8 +28,8 @@ async function main(): Promise<void> {
   logRedisErrors(queueConnection, logger, 'gateway-queues');
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
   const queues = {
-    chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
-    tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
+    chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS }),
+    tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS }),
     quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
   queues.quizJudge.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));

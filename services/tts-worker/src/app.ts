@@ -33,7 +33,7 @@ export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
   const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), outboxOptionsFrom(env));
   const metrics = createTtsMetrics(registry);
-  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
+  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS });
   registerQueueDepth(registry, [ttsQueue]);
   const speech =
     env.TTS_CACHE_MAX_BYTES > 0
@@ -53,7 +53,9 @@ export function startTtsWorker({ env, logger, redis, synthesizer, metrics: regis
       prefix: env.QUEUE_PREFIX,
       logger,
       metrics: registry,
+      // Shared by the partitions: ceil(TTS_CONCURRENCY / QUEUE_PARTITIONS) each.
       concurrency: { tts: env.TTS_CONCURRENCY },
+      partitions: env.QUEUE_PARTITIONS,
     },
   );
   return {
