@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createBullmqQueue, createQueue, enqueue, queueCatalog, redisKeys } from '@xiaoyue/shared';
 import { fakeAudioFor, testRedisClient } from '@xiaoyue/test-support';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { useSystemWithFakes } from './system.js';
 
@@ -245,7 +244,8 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const client = await connect(userId);
     await client.next('welcome');
     // What an old gateway did: the turn's lock and a delayed turn-deadline job; its chat job was lost.
-    const redis = new Redis(env.redis.url, { maxRetriesPerRequest: null });
+    // A client of whatever topology the test Redis has (a plain one got MOVED on the cluster).
+    const redis = testRedisClient(env.redis);
     const queue = createQueue(queueCatalog.turnDeadline, redis, env.system.prefix);
     try {
       const turnId = randomUUID();
