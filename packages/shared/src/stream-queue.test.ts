@@ -245,6 +245,23 @@ describe('the stream transport', () => {
     await until(() => signal?.aborted === true, 3_000);
   });
 
+  it('aborts a running job that was removed from the queue, and neither retries nor logs it as failed', async () => {
+    const { queue, consume, lines, streamKey } = setup();
+    const runs: AbortSignal[] = [];
+    consume(async (_payload, { signal }) => {
+      if (signal) runs.push(signal);
+      await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    });
+    const job = await enqueue(queue, chat, chatJob());
+    await until(() => runs.length === 1);
+    expect(await queue.remove(job)).toBe(1);
+    await until(() => runs[0]?.aborted === true, 3_000);
+    await sleep(500);
+    expect(runs).toHaveLength(1);
+    expect(lines.filter((line) => line.msg === 'job failed')).toEqual([]);
+    expect(await redis.xpending(streamKey(), STREAM_GROUP)).toEqual([0, null, null, null]);
+  });
+
   it('pauses the queue for every consumer on PauseQueue, and runs the job again afterwards without using an attempt', async () => {
     const { queue, consume, lines, metrics } = setup();
     const runs: { turn: string; at: number; attemptsMade: number }[] = [];

@@ -106,8 +106,8 @@ export class StreamQueue<S extends z.ZodType = z.ZodType> {
   }
 
   /**
-   * Takes a job off the queue if no worker has finished it (XDEL). A worker already running it
-   * carries on; its XACK then finds nothing to remove.
+   * Takes a job off the queue (XDEL). A worker already running it gets its abort signal at its next
+   * claim renewal (within half the lock duration), and neither retries nor acknowledges it.
    */
   async remove(job: StreamJob): Promise<number> {
     return this.redis.xdel(this.keys.queueStream(job.partition), job.entryId);
@@ -279,6 +279,7 @@ export class StreamConsumer<S extends z.ZodType = z.ZodType> {
         break;
       } catch (error) {
         firstRun = false;
+        if (signal.aborted) break;
         if (error instanceof PauseQueue) {
           // The job stays here (its claim renewed) and runs again once the pause is over.
           await this.pause(error.pauseMs).catch(() => {});
@@ -291,6 +292,8 @@ export class StreamConsumer<S extends z.ZodType = z.ZodType> {
         await new Promise((resolve) => setTimeout(resolve, backoffMs(def, job.attemptsMade)));
       }
     }
+    // Aborted: another worker holds the entry now, or it was removed: not this worker's to acknowledge.
+    if (signal.aborted) return;
     await reader.finish(entryId);
   }
 
@@ -318,21 +321,17 @@ function backoffMs(def: QueueDefinition<z.ZodType>, attemptsMade: number): numbe
 /**
  * Ownership renewal: re-claims (XCLAIM … JUSTID, idle time reset) every entry the group says this
  * consumer holds, so that no other consumer takes a long job; one that another consumer took
- * already (this one looked dead) is not taken back. Returns the ids renewed.
+ * already (this one looked dead) is not taken back. Returns the ids renewed: not those another
+ * consumer holds, nor those removed from the stream (XCLAIM drops them from the pending list).
  * KEYS: the stream. ARGV: group, consumer, max entries.
  */
 const RENEW_SCRIPT = `
 local held = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])
 if #held == 0 then return {} end
 local claim = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
-local ids = {}
-for i, entry in ipairs(held) do
-  ids[i] = entry[1]
-  claim[#claim + 1] = entry[1]
-end
+for _, entry in ipairs(held) do claim[#claim + 1] = entry[1] end
 claim[#claim + 1] = 'JUSTID'
-redis.call(unpack(claim))
-return ids
+return redis.call(unpack(claim))
 `;
 
 type RenewingRedis = RedisClient & {

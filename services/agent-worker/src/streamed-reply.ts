@@ -105,7 +105,7 @@ export class StreamedReply {
   async interrupt(data: PendingReply): Promise<void> {
     const { job } = this;
     await this.deps.outbox.closeGate(job.user_id, job.turn_id);
-    // A job a TTS worker already runs is not removed: its audio is dropped by the closed gate.
+    // A job a TTS worker already runs is aborted at its next claim renewal; its audio, if any, is dropped by the closed gate.
     await Promise.all(this.speechJobs.map((speech) => this.deps.ttsQueue.remove(speech).catch(() => 0)));
     await this.end(data, { sentences: this.sentences.length, cut: true });
   }
