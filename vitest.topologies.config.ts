@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The end-to-end chat, streaming, learning, quiz, resume and wire-protocol tests again, on a local
+ * The end-to-end chat, streaming, learning, quiz, resume, wire-protocol and queue-partition tests again, on a local
  * Redis Cluster (3 masters, 3 replicas) and behind Sentinel (a primary, a replica, 3 sentinels):
  * test-support's startTestRedis reads TEST_REDIS_TOPOLOGY. The main run covers a single Redis.
  */
@@ -11,6 +11,7 @@ const MATRIX_FILES = [
   'e2e/src/learning.test.ts',
   'e2e/src/quizzes.test.ts',
   'e2e/src/wire-protocol.test.ts',
+  'e2e/src/partitions.test.ts',
 ];
 
 export default defineConfig({

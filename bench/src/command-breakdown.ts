@@ -95,7 +95,9 @@ export function purposeOf(
   if (['publish', 'subscribe', 'unsubscribe', 'psubscribe', 'ssubscribe', 'spublish'].includes(name)) {
     return `pub/sub: ${name}`;
   }
-  const key = args[0];
+  // A stream read names its keys after STREAMS (queue streams: `{<prefix>:<partition>}:stream`).
+  const streamsAt = args.findIndex((arg) => arg.toUpperCase() === 'STREAMS');
+  const key = name.startsWith('xread') && streamsAt >= 0 ? args[streamsAt + 1] : args[0];
   if (key === undefined) return name;
   const queue = queueOf(prefix, [key]);
   if (queue) return `bullmq ${queue}: ${name}`;

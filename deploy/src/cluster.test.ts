@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commonEnv, queueCatalog, queueKeyPrefix, redisTopologyFrom } from '@xiaoyue/shared';
+import { commonEnv, partitionNames, queueCatalog, redisKeys, redisTopologyFrom, STREAM_GROUP } from '@xiaoyue/shared';
 import { describe, expect, it } from 'vitest';
 import { k8sRoot, type Manifest, parseYamlDocuments, renderKustomization } from './manifests.js';
 import { validate } from './models.js';
@@ -22,15 +22,9 @@ const scripts = find('ConfigMap', 'redis-cluster-scripts').data as Record<string
 const job = find('Job', 'redis-cluster-create');
 const podLabels = statefulSet.spec.template.metadata.labels;
 
-/**
- * A queue's partitions as the services name them (the queue-partitions change): partition 0 keeps
- * the queue's name, partition i is `<name>-<i>`; each is a BullMQ queue with its own hash tag.
- */
-function partitionWaitLists(prefix: string, queue: string, partitions: number): string[] {
-  return Array.from({ length: partitions }, (_, i) => {
-    const name = i === 0 ? queue : `${queue}-${i}`;
-    return `${queueKeyPrefix(prefix, name)}:${name}:wait`;
-  });
+/** A queue's partitions' streams, named as the services name them (`partitionNames`, `keys.queueStream`). */
+function partitionStreams(prefix: string, queue: string, partitions: number): string[] {
+  return partitionNames(queue, partitions).map((partition) => redisKeys(prefix).queueStream(partition));
 }
 
 /** host:port → [pod ordinal, the rest of the host after `<statefulset>-<ordinal>.`]. */
@@ -60,19 +54,22 @@ describe('the cluster overlay (deploy/k8s/overlays/cluster)', () => {
     expect(Number(config.QUEUE_PARTITIONS)).toBeGreaterThan(1);
   });
 
-  it('scales each worker pool on the sum of its queue partitions, one redis-cluster trigger each', () => {
+  it('scales each worker pool on the sum of its queue partitions, one redis-cluster-streams trigger each', () => {
     const partitions = Number(config.QUEUE_PARTITIONS);
     const prefix = config.QUEUE_PREFIX ?? commonEnv.shape.QUEUE_PREFIX.parse(undefined);
     const pools = { 'agent-worker': queueCatalog.chat, 'tts-worker': queueCatalog.tts };
     for (const [pool, queue] of Object.entries(pools)) {
       expect(queue.consumer).toBe(pool);
+      expect(queue.transport).toBe('stream');
       const scaled = find('ScaledObject', pool);
       expect(scaled.spec.scaleTargetRef.name).toBe(pool);
       const triggers = scaled.spec.triggers as Manifest[];
-      expect(triggers.map((t) => t.type)).toEqual(Array(partitions).fill('redis-cluster'));
-      expect(triggers.map((t) => t.metadata.listName)).toEqual(partitionWaitLists(prefix, queue.name, partitions));
+      expect(triggers.map((t) => t.type)).toEqual(Array(partitions).fill('redis-cluster-streams'));
+      expect(triggers.map((t) => t.metadata.stream)).toEqual(partitionStreams(prefix, queue.name, partitions));
       for (const trigger of triggers) {
-        expect(Number(trigger.metadata.listLength)).toBeGreaterThan(0);
+        // The stream's length: waiting and running jobs (done entries are deleted at once).
+        expect(Number(trigger.metadata.streamLength)).toBeGreaterThan(0);
+        expect(trigger.metadata.consumerGroup).toBe(STREAM_GROUP);
         // KEDA dials from its own namespace: the nodes by their names in this overlay's namespace.
         for (const address of trigger.metadata.addresses.split(',')) {
           const { ordinal, domain } = podAddress(address);

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { agentEnvSchema } from '@xiaoyue/agent-worker/env';
 import { gatewayEnvSchema } from '@xiaoyue/gateway/env';
-import { commonEnv } from '@xiaoyue/shared';
+import { commonEnv, queueCatalog, redisKeys, STREAM_GROUP } from '@xiaoyue/shared';
 import { ttsEnvSchema } from '@xiaoyue/tts-worker/env';
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,10 +20,7 @@ const SCHEMAS: Record<string, { shape: Record<string, unknown> }> = {
   'agent-worker': agentEnvSchema,
   'tts-worker': ttsEnvSchema,
 };
-/** Read by the services from the queue-partitions change (not in the env schemas on this branch yet). */
-const READ_BY_PENDING_CHANGES = ['QUEUE_PARTITIONS'];
-const anyServiceReads = (name: string) =>
-  READ_BY_PENDING_CHANGES.includes(name) || Object.values(SCHEMAS).some((schema) => name in schema.shape);
+const anyServiceReads = (name: string) => Object.values(SCHEMAS).some((schema) => name in schema.shape);
 /** The ConfigMaps and Secrets the services load their environment from (envFrom). */
 const envSources = (manifests: Manifest[]) => {
   const names = new Set(
@@ -124,10 +121,15 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
   it('autoscales the worker pools on their queue depth, and the gateway on CPU', () => {
     const scaled = objects.filter((o) => o.manifest.kind === 'ScaledObject').map((o) => o.manifest);
-    const lists = Object.fromEntries(
-      scaled.map((s) => [s.spec.scaleTargetRef.name, s.spec.triggers[0].metadata.listName]),
+    const streams = Object.fromEntries(
+      scaled.map((s) => [s.spec.scaleTargetRef.name, [s.spec.triggers[0].type, s.spec.triggers[0].metadata.stream]]),
     );
-    expect(lists).toEqual({ 'agent-worker': '{xiaoyue:chat}:chat:wait', 'tts-worker': '{xiaoyue:tts}:tts:wait' });
+    const keys = redisKeys(commonEnv.shape.QUEUE_PREFIX.parse(undefined));
+    expect(streams).toEqual({
+      'agent-worker': ['redis-streams', keys.queueStream(queueCatalog.chat.name)],
+      'tts-worker': ['redis-streams', keys.queueStream(queueCatalog.tts.name)],
+    });
+    for (const scaler of scaled) expect(scaler.spec.triggers[0].metadata.consumerGroup).toBe(STREAM_GROUP);
     const hpa = objects.find((o) => o.manifest.kind === 'HorizontalPodAutoscaler')?.manifest;
     expect(hpa?.spec.scaleTargetRef.name).toBe('gateway');
     const pdbs = kustomizationResources(join(k8sRoot, 'base', 'kustomization.yaml'))

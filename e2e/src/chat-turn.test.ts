@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { AUDIO_ERROR_MESSAGES, createQueue, enqueue, queueCatalog, redisKeys } from '@xiaoyue/shared';
-import { fakeAudioFor } from '@xiaoyue/test-support';
-import { Redis } from 'ioredis';
+import {
+  AUDIO_ERROR_MESSAGES,
+  createBullmqQueue,
+  createQueue,
+  enqueue,
+  queueCatalog,
+  redisKeys,
+} from '@xiaoyue/shared';
+import { fakeAudioFor, testRedisClient } from '@xiaoyue/test-support';
 import { describe, expect, it } from 'vitest';
 import { useSystemWithFakes } from './system.js';
 
@@ -250,7 +256,8 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
     const client = await connect(userId);
     await client.next('welcome');
     // What an old gateway did: the turn's lock and a delayed turn-deadline job; its chat job was lost.
-    const redis = new Redis(env.redis.url, { maxRetriesPerRequest: null });
+    // A client of whatever topology the test Redis has (a plain one got MOVED on the cluster).
+    const redis = testRedisClient(env.redis);
     const queue = createQueue(queueCatalog.turnDeadline, redis, env.system.prefix);
     try {
       const turnId = randomUUID();
@@ -262,6 +269,42 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
       expect(await redis.get(redisKeys(env.system.prefix).activeTurn(userId))).toBeNull();
     } finally {
       await queue.close();
+      redis.disconnect();
+    }
+  });
+
+  it('answers chat and tts jobs that the previous release queued in BullMQ (rolling deploy)', async () => {
+    const userId = `old-release-${randomUUID().slice(0, 8)}`;
+    const client = await connect(userId);
+    await client.next('welcome');
+    // What an old gateway did: the turn's lock and a BullMQ chat job (chat and tts are streams now).
+    const redis = testRedisClient(env.redis);
+    const chat = createBullmqQueue(queueCatalog.chat, redis, env.system.prefix);
+    const tts = createBullmqQueue(queueCatalog.tts, redis, env.system.prefix);
+    try {
+      const turnId = randomUUID();
+      const now = Date.now();
+      await redis.set(redisKeys(env.system.prefix).activeTurn(userId), turnId, 'PX', 30_000);
+      env.gemini.enqueue({ kind: 'reply', body: tutorReply('老版本的消息也有回答。') });
+      const job = { turn_id: turnId, user_id: userId, message: '你好', user_role: '师兄' };
+      await enqueue(chat, queueCatalog.chat, { ...job, deadline_at: now + 30_000, enqueued_at: now });
+      const reply = await client.next('reply', 10_000);
+      expect(reply.data).toMatchObject({ turn_id: turnId, chinese_content: '老版本的消息也有回答。' });
+      expect(Buffer.from(reply.data.audio_base64, 'base64').equals(fakeAudioFor('老版本的消息也有回答。'))).toBe(true);
+
+      // An old agent's speech job for a replay of that line.
+      await enqueue(tts, queueCatalog.tts, {
+        turn_id: turnId,
+        user_id: userId,
+        text: '老版本的消息也有回答。',
+        emotion: 'happy',
+        deadline_at: Date.now() + 30_000,
+        replay: { rate: 'slow', id: 'old-1' },
+      });
+      const replay = await client.next('replay_audio', 10_000);
+      expect(replay.data).toMatchObject({ turn_id: turnId, rate: 'slow', chinese_content: '老版本的消息也有回答。' });
+    } finally {
+      await Promise.all([chat.close(), tts.close()]);
       redis.disconnect();
     }
   });

@@ -49,10 +49,10 @@ export interface SystemWithFakes {
  * Registers the hooks of a test file that runs the system against the cloud fakes: one system
  * for the file, fakes reset and learners closed after each test. Read the fields inside tests.
  * The agents think with Gemini's fake, or with the OpenAI-compatible one (`llm: 'openai'`, with
- * `agentEnv` for the OPENAI_* variables).
+ * `agentEnv` for the OPENAI_* variables); `env` goes to every service.
  */
 export function useSystemWithFakes(
-  options: { llm?: 'gemini' | 'openai'; agentEnv?: Record<string, string> } = {},
+  options: { llm?: 'gemini' | 'openai'; agentEnv?: Record<string, string>; env?: Record<string, string> } = {},
 ): SystemWithFakes {
   const learners: Learner[] = [];
   const context = {} as SystemWithFakes;
@@ -67,7 +67,7 @@ export function useSystemWithFakes(
       options.llm === 'openai'
         ? { agentEnv: openAiAgentEnv(openai, options.agentEnv) }
         : { gemini, agentEnv: options.agentEnv };
-    const system = await startSystem({ redis, edge, ...llm });
+    const system = await startSystem({ redis, edge, env: options.env, ...llm });
     Object.assign(context, { redis, gemini, openai, edge, system });
   });
   afterEach(() => {

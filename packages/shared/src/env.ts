@@ -51,6 +51,12 @@ export const commonEnv = z.object({
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_TLS: bool.default(false),
+  /**
+   * The chat and tts queues and the turn-deadline set are each split into this many partitions
+   * (each its own hash tag: on a Redis Cluster they spread over the shards); a learner's partition
+   * is a hash of the user id. Every service must run with the same value (docs/deployment.md).
+   */
+  QUEUE_PARTITIONS: int(1, 256).default(1),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"')

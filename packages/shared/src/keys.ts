@@ -1,3 +1,5 @@
+import { partitionName } from './partitions.js';
+
 /**
  * Every Redis key of XiaoYue, in one place. Per-user keys share a `{u:<id>}` hash tag so that one
  * Lua script may touch several of them on Redis Cluster too, and the learner's event channel (sharded
@@ -62,12 +64,28 @@ export function redisKeys(prefix: string) {
      */
     userChannel: (userId: string) => `${user(userId)}:events`,
     /**
-     * Every open turn's deadline (sorted set: turn-deadline payload → due, epoch ms), swept by the
-     * agents (`TurnDeadlines`). Global, not per learner: its own hash tag, never in a script with a
-     * learner's keys. Bounded by the turns started in the last TURN_TIMEOUT_MS (each is removed
-     * once handled, a few ms after its due time); no TTL (a TTL would drop pending deadlines).
+     * Open turns' deadlines (sorted set: turn-deadline payload → due, epoch ms), one set per queue
+     * partition (`{<prefix>:turn-deadlines}` for partition 0, `{<prefix>:turn-deadlines-<i>}`), the
+     * learner's partition chosen by `partitionOf`; every agent sweeps all of them (`TurnDeadlines`).
+     * Global, not per learner: own hash tags, never in a script with a learner's keys. Bounded by the
+     * turns started in the last TURN_TIMEOUT_MS (each is removed once handled, a few ms after its
+     * due time); no TTL (a TTL would drop pending deadlines).
      */
-    turnDeadlines: () => `{${prefix}:turn-deadlines}`,
+    turnDeadlines: (partition = 0) => `{${prefix}:${partitionName('turn-deadlines', partition)}}`,
+    /**
+     * A stream-transport queue partition's jobs (`{<prefix>:chat}:stream`, `{<prefix>:chat-1}:stream`
+     * …; consumer group `workers`): hash-tagged per partition like a BullMQ prefix, so partitions
+     * spread over the shards. Bounded: an entry is XDELed once its job is done (or dropped), and
+     * every XADD trims the stream to about `STREAM_MAX_LEN` entries (a backlog that deep is far
+     * older than any turn's deadline). The empty stream and its group stay (no TTL): a few hundred
+     * bytes per partition.
+     */
+    queueStream: (partition: string) => `{${prefix}:${partition}}:stream`,
+    /**
+     * Until when (epoch ms) a stream queue is paused for every worker (a handler threw PauseQueue:
+     * the LLM answered 429). Expires when the pause ends.
+     */
+    queuePausedUntil: (queue: string) => `{${prefix}:${queue}}:paused-until`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
     agentMode: () => `{${prefix}:agent-mode}`,
   };

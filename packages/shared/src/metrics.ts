@@ -14,16 +14,34 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-/** `xiaoyue_queue_depth{queue,state}`: jobs waiting (and delayed) in each queue, read on scrape. */
-export function registerQueueDepth(registry: Registry, queues: Queue[]): void {
+/** Rows of `xiaoyue_queue_depth`: a queue (a stream queue's partition), a state, a count. */
+export interface QueueDepth {
+  queue: string;
+  state: string;
+  count: number;
+}
+
+/** A queue whose depth is reported: a BullMQ queue, or a stream queue (a row per partition and state). */
+export type QueueWithDepth = Queue | { depth(): Promise<QueueDepth[]> };
+
+/**
+ * `xiaoyue_queue_depth{queue,state}`, read on scrape: a BullMQ queue's waiting, active and delayed
+ * jobs; a stream queue's per partition (`queue` is the partition's name: `chat`, `chat-1`…),
+ * `wait` (XLEN minus pending) and `active` (XPENDING), two commands per partition.
+ */
+export function registerQueueDepth(registry: Registry, queues: QueueWithDepth[]): void {
   new Gauge({
     name: 'xiaoyue_queue_depth',
-    help: 'Jobs in each BullMQ queue by state, read when scraped',
+    help: 'Jobs in each queue (stream queues: each partition) by state, read when scraped',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
       for (const queue of queues) {
         try {
+          if ('depth' in queue) {
+            for (const { queue: name, state, count } of await queue.depth()) this.set({ queue: name, state }, count);
+            continue;
+          }
           const counts = await queue.getJobCounts('wait', 'active', 'delayed');
           for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
         } catch {

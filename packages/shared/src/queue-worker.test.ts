@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
-import type { Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Histogram, Registry } from './metrics.js';
-import { type JobHandler, PauseQueue, startWorker, startWorkers, type WorkerHandlers } from './queue-worker.js';
-import { type ChatJob, createQueue, enqueue, type Queue, queueCatalog, queueKeyPrefix } from './queues.js';
+import { type JobHandler, PauseQueue, startBullmqWorker, startWorkers, type WorkerHandlers } from './queue-worker.js';
+import { type ChatJob, createBullmqQueue, enqueue, type Queue, queueCatalog, queueKeyPrefix } from './queues.js';
 import { closeRedis, connectRedis, createWorkerRedis, type Redis } from './redis.js';
+import { StreamConsumer } from './stream-queue.js';
 
 let server: TestRedis;
 let redis: Redis;
@@ -36,13 +37,22 @@ function capturingLogger() {
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
-/** A chat queue of its own, with a worker running `handler` on it. */
+/**
+ * A BullMQ chat queue of its own (the legacy queue of the previous release, drained for one more),
+ * with a BullMQ worker running `handler` on it. The stream transport: stream-queue.test.ts.
+ */
 function chatWorker(handler: JobHandler<ChatJob>, concurrency?: number) {
   const prefix = uniquePrefix('queue-worker');
   const { logger, lines } = capturingLogger();
   const metrics = new Registry();
-  const queue = createQueue(queueCatalog.chat, redis, prefix);
-  const worker = startWorker(queueCatalog.chat, handler, { connection: redis, prefix, logger, metrics, concurrency });
+  const queue = createBullmqQueue(queueCatalog.chat, redis, prefix);
+  const worker = startBullmqWorker(queueCatalog.chat, handler, {
+    connection: redis,
+    prefix,
+    logger,
+    metrics,
+    concurrency,
+  });
   cleanups.push(
     () => queue.close(),
     () => worker.close(),
@@ -86,7 +96,7 @@ async function observations(metrics: Registry, name: string, labels: Record<stri
   return count?.value ?? 0;
 }
 
-describe('startWorker', () => {
+describe('startBullmqWorker', () => {
   it('hands the handler the parsed payload and its job, and records queue wait and duration', async () => {
     const seen: { payload: ChatJob; jobId?: string; signal?: AbortSignal }[] = [];
     const { queue, metrics } = chatWorker(async (payload, { job, signal }) => {
@@ -162,7 +172,7 @@ describe('startWorkers', () => {
   });
   const noop = async () => {};
 
-  it('starts one worker for each queue the service consumes, with its concurrency', async () => {
+  it('starts one worker for each queue the service consumes, by its transport, with its concurrency', async () => {
     const agent = startWorkers(
       'agent-worker',
       { chat: noop, turnDeadline: noop, quizJudge: noop },
@@ -170,10 +180,19 @@ describe('startWorkers', () => {
     );
     cleanups.push(() => agent.close());
     expect(Object.keys(agent.byQueue).sort()).toEqual(['chat', 'quizJudge', 'turnDeadline']);
-    expect(agent.workers.map((worker: Worker) => [worker.name, worker.concurrency]).sort()).toEqual([
-      ['chat', 3],
-      ['quiz-judge', 16],
-      ['turn-deadline', 16],
+    expect(agent.byQueue.chat).toBeInstanceOf(StreamConsumer);
+    expect(agent.byQueue.quizJudge).toBeInstanceOf(Worker);
+    // The chat queue's BullMQ queue of the previous release keeps a worker (rolling deploy).
+    const described = agent.workers.map((worker) => [
+      worker.name,
+      worker instanceof StreamConsumer ? 'stream' : 'bullmq',
+      worker.concurrency,
+    ]);
+    expect(described.sort()).toEqual([
+      ['chat', 'bullmq', 3],
+      ['chat', 'stream', 3],
+      ['quiz-judge', 'bullmq', 16],
+      ['turn-deadline', 'bullmq', 16],
     ]);
   });
 

@@ -1,10 +1,10 @@
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { z } from 'zod';
+import { type JobHandler, logJobFailed, PauseQueue, runAttempt } from './job-run.js';
 import type { Logger } from './logger.js';
-import { type Registry, workerMetrics } from './metrics.js';
+import type { Registry } from './metrics.js';
 import {
   type JobPayload,
-  parseJobData,
   type QueueConsumer,
   type QueueDefinition,
   type QueueName,
@@ -13,88 +13,94 @@ import {
   queueKeyPrefix,
   queuesConsumedBy,
 } from './queues.js';
-import { logQueueErrors } from './redis.js';
+import { logQueueErrors, type RedisClient } from './redis.js';
+import { StreamConsumer } from './stream-queue.js';
 
-export interface JobContext {
-  job: Job;
-  /** BullMQ's abort signal for this job (aborted by `worker.cancelJob`, for one). */
-  signal?: AbortSignal;
-}
+export type { JobContext, JobHandler, JobInfo } from './job-run.js';
+export { PauseQueue } from './job-run.js';
 
-/** Runs one job: gets the payload already parsed by the queue's catalog schema. */
-export type JobHandler<P> = (payload: P, context: JobContext) => Promise<unknown>;
-
-/**
- * Thrown by a handler to pause its queue for `pauseMs` (e.g. the LLM answered 429): the job goes
- * back to waiting without using up an attempt, and no worker of this process takes a job meanwhile.
- */
-export class PauseQueue extends Error {
-  override name = 'PauseQueue';
-  constructor(
-    readonly pauseMs: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
+/** A running consumer of one queue, whichever its transport (a BullMQ `Worker` or a `StreamConsumer`). */
+export interface QueueWorker {
+  readonly name: string;
+  readonly concurrency: number;
+  isRunning(): boolean;
+  /** Stops taking jobs and lets running ones finish. */
+  close(): Promise<void>;
 }
 
 export interface StartWorkerOptions {
-  /** Redis connection (the worker-profile client); BullMQ duplicates it for blocking reads. */
-  connection: ConnectionOptions;
+  /** Redis connection (the worker-profile client); duplicated for blocking reads. */
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
   /** Where queue-wait and job-duration metrics go. */
   metrics: Registry;
   /** Jobs run at once; default 1. */
   concurrency?: number;
+  /** QUEUE_PARTITIONS: a stream queue's consumer reads every partition. Default 1. */
+  partitions?: number;
 }
 
 /**
- * Starts a BullMQ worker for a catalog queue, with the catalog's lock and stall settings. Every job
- * is parsed first (a payload that does not parse fails at once, without retries), timed, and
- * logged if it fails.
+ * Starts the consumer of a catalog queue by its transport, with the catalog's lock and stall
+ * settings. Every job is parsed first (a payload that does not parse fails at once, without
+ * retries), timed, and logged if it fails (`runAttempt`, the same for both transports).
  */
 export function startWorker<S extends z.ZodType>(
   queue: QueueDefinition<S>,
   handler: JobHandler<z.infer<S>>,
+  options: StartWorkerOptions,
+): QueueWorker {
+  if (queue.transport === 'stream') {
+    const { concurrency = 1, partitions = 1, ...rest } = options;
+    return new StreamConsumer(queue, handler, { ...rest, concurrency, partitions });
+  }
+  return startBullmqWorker(queue, handler, options);
+}
+
+/**
+ * A BullMQ worker for a catalog queue (a BullMQ queue, or the legacy BullMQ queue of a stream
+ * queue). `workerOptions` override the catalog's lock and stall settings.
+ */
+export function startBullmqWorker<S extends z.ZodType>(
+  queue: QueueDefinition<S>,
+  handler: JobHandler<z.infer<S>>,
   { connection, prefix, logger, metrics, concurrency = 1 }: StartWorkerOptions,
+  workerOptions: Partial<QueueDefinition<S>['workerOptions']> = {},
 ): Worker {
-  const { queueWait, jobDuration } = workerMetrics(metrics);
   // BullMQ passes an abort signal only to processors that declare a third parameter.
   const worker: Worker = new Worker(
     queue.name,
     async (job, _token, signal) => {
-      // Retries and stalled restarts would count the same wait again.
-      if (job.attemptsMade === 0) queueWait.observe({ queue: queue.name }, (Date.now() - job.timestamp) / 1000);
-      const endAttempt = jobDuration.startTimer({ queue: queue.name });
+      const options = { logger, metrics, firstRun: job.attemptsMade === 0 };
       try {
-        const result = await handler(parseJobData(queue, job), { job, signal });
-        endAttempt({ outcome: 'completed' });
-        return result;
+        return await runAttempt(queue, handler, job, signal, options);
       } catch (error) {
-        if (!(error instanceof PauseQueue)) {
-          endAttempt({ outcome: 'failed' });
-          throw error;
-        }
-        endAttempt({ outcome: 'rate_limited' });
-        logger.warn(
-          { jobId: job.id, queue: queue.name, pauseMs: error.pauseMs, reason: error.message },
-          'pausing the queue; the job goes back to waiting',
-        );
+        if (!(error instanceof PauseQueue)) throw error;
         await worker.rateLimit(error.pauseMs);
         throw Worker.RateLimitError();
       }
     },
-    { connection, prefix: queueKeyPrefix(prefix, queue.name), concurrency, ...queue.workerOptions },
+    {
+      connection,
+      prefix: queueKeyPrefix(prefix, queue.name),
+      concurrency,
+      ...queue.workerOptions,
+      ...workerOptions,
+    },
   );
   // Rate-limited jobs do not emit 'failed': only real failures (retried or final) are logged.
-  worker.on('failed', (job, err) =>
-    logger.error({ jobId: job?.id, queue: queue.name, err: err.message }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => logJobFailed(logger, queue.name, job?.id, err));
   // One line per minute while Redis is away (BullMQ emits one error per retry).
   logQueueErrors(worker, logger, 'worker');
   return worker;
 }
+
+/**
+ * The legacy BullMQ queue of a stream queue idles nearly always: its stalled jobs are looked for
+ * every 30 s rather than 5 s (as for the legacy turn-deadline queue).
+ */
+const LEGACY_QUEUE_WORKER = { stalledInterval: 30_000 };
 
 /** One handler for each queue the service consumes, keyed as in `queueCatalog`. */
 export type WorkerHandlers<C extends QueueConsumer> = {
@@ -107,9 +113,9 @@ export interface StartWorkersOptions<C extends QueueConsumer> extends Omit<Start
 }
 
 export interface ServiceWorkers<K extends QueueName> {
-  /** Every started worker (readiness requires all of them running). */
-  workers: Worker[];
-  byQueue: Record<K, Worker>;
+  /** Every started worker, legacy BullMQ ones included (readiness requires all of them running). */
+  workers: QueueWorker[];
+  byQueue: Record<K, QueueWorker>;
   /** Stops taking jobs and lets running ones finish. */
   close(): Promise<void>;
 }
@@ -135,13 +141,17 @@ export function startWorkers<C extends QueueConsumer>(
     ];
     throw new Error(`${consumer}: ${problems.join('; ')} (see queueCatalog in packages/shared/src/queues.ts)`);
   }
-  const byQueue = {} as Record<QueuesConsumedBy<C>, Worker>;
+  const byQueue = {} as Record<QueuesConsumedBy<C>, QueueWorker>;
+  const legacy: QueueWorker[] = [];
   for (const key of consumed) {
     const queue: QueueDefinition<z.ZodType> = queueCatalog[key];
     const handler = handlers[key] as JobHandler<unknown>;
-    byQueue[key] = startWorker(queue, handler, { ...options, concurrency: options.concurrency[key] });
+    const queueOptions = { ...options, concurrency: options.concurrency[key] };
+    byQueue[key] = startWorker(queue, handler, queueOptions);
+    // Jobs the previous release queued in BullMQ are still done (rolling deploy); remove next release.
+    if (queue.legacyBullmq) legacy.push(startBullmqWorker(queue, handler, queueOptions, LEGACY_QUEUE_WORKER));
   }
-  const workers = Object.values<Worker>(byQueue);
+  const workers = [...Object.values<QueueWorker>(byQueue), ...legacy];
   return {
     workers,
     byQueue,

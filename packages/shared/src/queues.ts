@@ -4,7 +4,6 @@ import {
   type JobsOptions,
   Queue,
   type QueueOptions,
-  UnrecoverableError,
   type WorkerOptions,
 } from 'bullmq';
 
@@ -13,26 +12,12 @@ export type { Job, Queue };
 import { z } from 'zod';
 import { eventKey, PendingReply } from './events.js';
 import { ReplayRate, UserId } from './protocol.js';
+import type { QueueConsumer, QueueDefinition, QueueTransport } from './queue-definition.js';
+import type { RedisClient } from './redis.js';
 import { Emotion, QuizDraft, SulkingLevel } from './reply.js';
+import { type StreamJob, StreamQueue } from './stream-queue.js';
 
-/** The services that run BullMQ workers. */
-export type QueueConsumer = 'agent-worker' | 'tts-worker';
-
-/**
- * The queue catalog: each queue's name, consuming service, payload schema, default job options and
- * job-id builder live together. Payload fields added later must be optional so that jobs queued
- * before a rolling deploy still parse.
- */
-export interface QueueDefinition<S extends z.ZodType, C extends QueueConsumer = QueueConsumer> {
-  name: string;
-  /** The one service whose workers take this queue's jobs: `startWorkers` requires its handler. */
-  consumer: C;
-  payload: S;
-  defaultJobOptions: JobsOptions;
-  /** Lock and stall settings for the queue's workers. */
-  workerOptions: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>;
-  jobId: (payload: z.infer<S>) => string;
-}
+export type { QueueConsumer, QueueDefinition, QueueTransport } from './queue-definition.js';
 
 /**
  * How long an idle worker blocks waiting for a job before it looks again (BullMQ's `drainDelay`,
@@ -53,7 +38,9 @@ const SHORT_LOCKS = {
   drainDelay: IDLE_BLOCK_SECONDS,
 };
 
-function defineQueue<S extends z.ZodType, C extends QueueConsumer>(def: QueueDefinition<S, C>): QueueDefinition<S, C> {
+function defineQueue<S extends z.ZodType, C extends QueueConsumer, T extends QueueTransport>(
+  def: QueueDefinition<S, C, T>,
+): QueueDefinition<S, C, T> {
   return def;
 }
 
@@ -136,26 +123,34 @@ export const queueCatalog = {
   chat: defineQueue({
     name: 'chat',
     consumer: 'agent-worker',
+    transport: 'stream',
+    legacyBullmq: true,
     payload: ChatJob,
     // The agent retries the LLM itself within the turn's deadline; a job retry would only
     // duplicate work, and the turn-deadline job guarantees an answer if a worker dies.
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
     jobId: (p) => p.turn_id,
+    partitionKey: (p) => p.user_id,
   }),
   /** Replies waiting for speech. */
   tts: defineQueue({
     name: 'tts',
     consumer: 'tts-worker',
+    transport: 'stream',
+    legacyBullmq: true,
     payload: TtsJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'exponential', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
     jobId: (p) => ttsJobId(p.turn_id, p.sentence?.index, p.replay?.id),
+    partitionKey: (p) => p.user_id,
   }),
   /** Translations waiting for the LLM's judgement; the result reaches the learner via the outbox. */
   quizJudge: defineQueue({
     name: 'quiz-judge',
     consumer: 'agent-worker',
+    // Rare (a wrong translation with the LLM online): BullMQ's cost per job does not matter here.
+    transport: 'bullmq',
     payload: QuizJudgeJob,
     defaultJobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 200 }, ...keepFinished },
     workerOptions: SHORT_LOCKS,
@@ -171,6 +166,7 @@ export const queueCatalog = {
   turnDeadline: defineQueue({
     name: 'turn-deadline',
     consumer: 'agent-worker',
+    transport: 'bullmq',
     payload: TurnDeadlineJob,
     defaultJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 }, ...keepFinished },
     workerOptions: { ...SHORT_LOCKS, stalledInterval: 30_000 },
@@ -179,6 +175,11 @@ export const queueCatalog = {
 } as const;
 
 export type QueueName = keyof typeof queueCatalog;
+
+/** The producer `createQueue` gives for a catalog queue: a `StreamQueue` or a BullMQ `Queue`, by its transport. */
+export type CatalogQueue<K extends QueueName> = (typeof queueCatalog)[K]['transport'] extends 'stream'
+  ? StreamQueue<(typeof queueCatalog)[K]['payload']>
+  : Queue;
 
 /** The catalog keys of the queues that `consumer` takes jobs from. */
 export type QueuesConsumedBy<C extends QueueConsumer> = {
@@ -202,7 +203,50 @@ export function queueKeyPrefix(prefix: string, queueName: string): string {
   return `{${prefix}:${queueName}}`;
 }
 
+/** A stream-transport queue definition (chat, tts). */
+export type StreamQueueDefinition<S extends z.ZodType> = QueueDefinition<S, QueueConsumer, 'stream'>;
+/** A BullMQ-transport queue definition (quiz-judge, the legacy turn-deadline). */
+export type BullmqQueueDefinition<S extends z.ZodType> = QueueDefinition<S, QueueConsumer, 'bullmq'>;
+
+export interface CreateStreamQueueOptions {
+  /** QUEUE_PARTITIONS: producers and consumers of a queue must agree on it. */
+  partitions?: number;
+}
+
+/**
+ * A producer of a catalog queue, by the queue's transport: a `StreamQueue` (given the Redis client
+ * it XADDs with) or a BullMQ `Queue`.
+ */
 export function createQueue<S extends z.ZodType>(
+  def: StreamQueueDefinition<S>,
+  connection: RedisClient,
+  prefix: string,
+  options?: CreateStreamQueueOptions,
+): StreamQueue<S>;
+export function createQueue<S extends z.ZodType>(
+  def: BullmqQueueDefinition<S>,
+  connection: ConnectionOptions,
+  prefix: string,
+  options?: Omit<QueueOptions, 'connection' | 'prefix'>,
+): Queue;
+export function createQueue<S extends z.ZodType>(
+  def: QueueDefinition<S>,
+  connection: ConnectionOptions | RedisClient,
+  prefix: string,
+  options: CreateStreamQueueOptions | Omit<QueueOptions, 'connection' | 'prefix'> = {},
+): StreamQueue<S> | Queue {
+  if (def.transport === 'stream') {
+    const { partitions = 1 } = options as CreateStreamQueueOptions;
+    return new StreamQueue(def as StreamQueueDefinition<S>, connection as RedisClient, prefix, partitions);
+  }
+  return createBullmqQueue(def, connection as ConnectionOptions, prefix, options as QueueOptions);
+}
+
+/**
+ * The BullMQ queue of a catalog entry whatever its transport: for a stream queue, the legacy
+ * BullMQ queue of the previous release (its consumers drain it; tests put jobs there).
+ */
+export function createBullmqQueue<S extends z.ZodType>(
   def: QueueDefinition<S>,
   connection: ConnectionOptions,
   prefix: string,
@@ -216,24 +260,30 @@ export function createQueue<S extends z.ZodType>(
   });
 }
 
-/** Adds a job after validating its payload, with the catalog's deterministic job id. */
-export async function enqueue<S extends z.ZodType>(
+/**
+ * Adds a job after validating its payload, with the catalog's deterministic job id. A stream job
+ * comes back as its entry (`{ id, entryId, partition }`, for `StreamQueue.remove`); BullMQ's as its
+ * `Job`. Job ids de-duplicate only on BullMQ (while the old job exists): nothing relies on it, as
+ * every job's effect is an idempotent outbox append (docs/architecture.md, "Queue transports").
+ */
+export function enqueue<S extends z.ZodType>(
+  queue: StreamQueue<S>,
+  def: QueueDefinition<S>,
+  payload: z.infer<S>,
+): Promise<StreamJob>;
+export function enqueue<S extends z.ZodType>(
   queue: Queue,
   def: QueueDefinition<S>,
   payload: z.infer<S>,
+  options?: JobsOptions,
+): Promise<Job>;
+export async function enqueue<S extends z.ZodType>(
+  queue: StreamQueue<S> | Queue,
+  def: QueueDefinition<S>,
+  payload: z.infer<S>,
   options: JobsOptions = {},
-): Promise<Job> {
+): Promise<StreamJob | Job> {
   const data = def.payload.parse(payload);
+  if (queue instanceof StreamQueue) return queue.add(data, def.jobId(data));
   return queue.add(def.name, data, { jobId: def.jobId(data), ...options });
-}
-
-/**
- * A worker's first step: parse `job.data` with the catalog's schema. A payload that does not
- * parse will never parse, so the job fails at once instead of being retried.
- */
-export function parseJobData<S extends z.ZodType>(def: QueueDefinition<S>, job: Job): z.infer<S> {
-  const parsed = def.payload.safeParse(job.data);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
-  throw new UnrecoverableError(`invalid ${def.name} job ${job.id}: ${issues}`);
 }

@@ -1,4 +1,5 @@
 import type { RedisKeys } from './keys.js';
+import { partitionOf } from './partitions.js';
 import { TurnDeadlineJob } from './queues.js';
 import type { RedisClient } from './redis.js';
 
@@ -34,31 +35,37 @@ type DeadlineRedis = RedisClient & {
   claimDueTurnDeadlines(key: string, now: string, limit: string, leaseMs: string): Promise<string[]>;
 };
 
-/** A deadline the sweeper claimed: the turn (or `undefined` if its member does not parse) and its member. */
+/** A deadline the sweeper claimed: the turn (or `undefined` if its member does not parse), its member and partition. */
 export interface ClaimedDeadline {
   job: TurnDeadlineJob | undefined;
   member: string;
+  partition: number;
 }
 
 /**
- * The turns' deadlines: one sorted set (`keys.turnDeadlines()`, hash-tagged on its own: no script
- * mixes it with a learner's keys) of turn-deadline payloads scored by when the turn must be over.
- * The gateway adds one per turn (one ZADD); the agents' sweepers claim those that fall due, answer
- * the turns nobody answered (the turn-deadline watchdog), and remove them. It replaces a delayed
- * BullMQ job per turn, which cost about 50 Redis commands (add, promote, lock, complete, remove);
- * a deadline costs about 5.
+ * The turns' deadlines: a sorted set per queue partition (`keys.turnDeadlines(i)`, each hash-tagged
+ * on its own: no script mixes it with a learner's keys) of turn-deadline payloads scored by when
+ * the turn must be over; a learner's deadlines go to the learner's partition (`partitionOf`). The
+ * gateway adds one per turn (one ZADD); the agents' sweepers claim those that fall due in every
+ * partition, answer the turns nobody answered (the turn-deadline watchdog), and remove them. It
+ * replaces a delayed BullMQ job per turn, which cost about 50 Redis commands (add, promote, lock,
+ * complete, remove); a deadline costs about 5.
  */
 export class TurnDeadlines {
   private readonly redis: DeadlineRedis;
+  private readonly partitionIds: number[];
 
   constructor(
     redis: RedisClient,
     private readonly keys: RedisKeys,
+    /** QUEUE_PARTITIONS. */
+    private readonly partitions = 1,
   ) {
     if (!('claimDueTurnDeadlines' in redis)) {
       redis.defineCommand('claimDueTurnDeadlines', { numberOfKeys: 1, lua: CLAIM_DUE_SCRIPT });
     }
     this.redis = redis as DeadlineRedis;
+    this.partitionIds = Array.from({ length: Math.max(1, partitions) }, (_, i) => i);
   }
 
   /** The set's member for a turn: its payload, parsed (and validated) again by the sweeper. */
@@ -66,46 +73,67 @@ export class TurnDeadlines {
     return JSON.stringify(TurnDeadlineJob.parse(job));
   }
 
+  private keyOf(job: TurnDeadlineJob): string {
+    return this.keys.turnDeadlines(partitionOf(job.user_id, this.partitions));
+  }
+
   /** Schedules the watchdog of a turn at `dueAt` (epoch ms). */
   async schedule(job: TurnDeadlineJob, dueAt: number): Promise<void> {
-    await this.redis.zadd(this.keys.turnDeadlines(), dueAt, TurnDeadlines.memberOf(job));
+    await this.redis.zadd(this.keyOf(job), dueAt, TurnDeadlines.memberOf(job));
   }
 
   /** Forgets a turn's deadline (the turn never started: its chat job could not be queued). */
   async cancel(job: TurnDeadlineJob): Promise<void> {
-    await this.redis.zrem(this.keys.turnDeadlines(), TurnDeadlines.memberOf(job));
+    await this.redis.zrem(this.keyOf(job), TurnDeadlines.memberOf(job));
   }
 
   /**
-   * Leases up to `limit` deadlines due at `now` for `leaseMs`, and tells when the next one not yet
-   * due is (`undefined`: none is scheduled, or a full batch was claimed and more may be due).
+   * Leases up to `limit` deadlines per partition due at `now` for `leaseMs` (one script call per
+   * partition, in parallel), and tells when the next one not yet due is (`undefined`: none is
+   * scheduled) and whether a partition gave a full batch (`full`: more may be due at once).
    */
   async claimDue(
     now: number,
     limit: number,
     leaseMs: number,
-  ): Promise<{ claimed: ClaimedDeadline[]; nextDueAt: number | undefined }> {
-    const reply = await this.redis.claimDueTurnDeadlines(
-      this.keys.turnDeadlines(),
-      String(now),
-      String(limit),
-      String(leaseMs),
+  ): Promise<{ claimed: ClaimedDeadline[]; nextDueAt: number | undefined; full: boolean }> {
+    const replies = await Promise.all(
+      this.partitionIds.map((partition) =>
+        this.redis.claimDueTurnDeadlines(
+          this.keys.turnDeadlines(partition),
+          String(now),
+          String(limit),
+          String(leaseMs),
+        ),
+      ),
     );
-    const nextDueAt = reply[reply.length - 1] ?? '';
-    return {
-      claimed: reply.slice(0, -1).map((member) => ({ member, job: parseMember(member) })),
-      nextDueAt: nextDueAt === '' ? undefined : Number(nextDueAt),
-    };
+    const claimed: ClaimedDeadline[] = [];
+    let nextDueAt: number | undefined;
+    let full = false;
+    replies.forEach((reply, partition) => {
+      const members = reply.slice(0, -1);
+      if (members.length >= limit) full = true;
+      for (const member of members) claimed.push({ member, job: parseMember(member), partition });
+      const next = reply[reply.length - 1] ?? '';
+      if (next !== '' && (nextDueAt === undefined || Number(next) < nextDueAt)) nextDueAt = Number(next);
+    });
+    return { claimed, nextDueAt, full };
   }
 
-  /** Removes handled deadlines (answered, or found answered already). */
-  async remove(members: string[]): Promise<void> {
-    if (members.length > 0) await this.redis.zrem(this.keys.turnDeadlines(), ...members);
+  /** Removes handled deadlines (answered, or found answered already): a ZREM per partition concerned. */
+  async remove(done: ClaimedDeadline[]): Promise<void> {
+    const byPartition = new Map<number, string[]>();
+    for (const { partition, member } of done)
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), member]);
+    await Promise.all(
+      [...byPartition].map(([partition, members]) => this.redis.zrem(this.keys.turnDeadlines(partition), ...members)),
+    );
   }
 
-  /** How many deadlines are scheduled (a gauge, and tests). */
-  count(): Promise<number> {
-    return this.redis.zcard(this.keys.turnDeadlines());
+  /** How many deadlines are scheduled, over all partitions (a gauge, and tests). */
+  async count(): Promise<number> {
+    const counts = await Promise.all(this.partitionIds.map((p) => this.redis.zcard(this.keys.turnDeadlines(p))));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 }
 

@@ -1,10 +1,10 @@
-import type { Worker } from 'bullmq';
 import type { z } from 'zod';
 import { redisTopologyFrom, type workerEnv } from './env.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
 import { exitOnStartupError, shutdownOnSignals } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Registry } from './metrics.js';
+import type { QueueWorker } from './queue-worker.js';
 import {
   closeRedis,
   connectRedis,
@@ -18,7 +18,7 @@ import {
 type WorkerEnv = z.infer<typeof workerEnv>;
 
 export interface StartedWorkers {
-  workers: Worker[];
+  workers: QueueWorker[];
   /** Logged with "ready": what this process runs (provider, model, voice…). */
   describe: Record<string, unknown>;
   /** Stops taking jobs and lets running ones finish. */

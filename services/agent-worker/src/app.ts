@@ -4,7 +4,6 @@ import {
   LearnerStore,
   type Logger,
   learnerStoreOptionsFrom,
-  logQueueErrors,
   Outbox,
   outboxOptionsFrom,
   PauseQueue,
@@ -44,8 +43,9 @@ export type AgentWorkers = ServiceWorkers<QueuesConsumedBy<'agent-worker'>>;
 const DEADLINE_LEASE_MS = 10_000;
 
 /**
- * Starts the agent's BullMQ workers (chat turns, the quiz judge, and the turn-deadline jobs that
- * gateways of the previous release still queue) and its turn-deadline sweeper.
+ * Starts the agent's queue workers (chat turns on a stream, and on BullMQ the quiz judge plus the
+ * chat and turn-deadline jobs that gateways of the previous release still queue) and its
+ * turn-deadline sweeper.
  */
 export function startAgentWorkers({
   env,
@@ -63,10 +63,9 @@ export function startAgentWorkers({
     sulkDecayMs: env.SULK_DECAY_MINUTES * 60_000,
   });
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
-  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
-  const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX);
-  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
-  for (const queue of [ttsQueue, chatQueue]) logQueueErrors(queue, logger, 'queue');
+  const partitions = env.QUEUE_PARTITIONS;
+  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX, { partitions });
+  const chatQueue = createQueue(queueCatalog.chat, redis, env.QUEUE_PREFIX, { partitions });
   const pendingReplyTtlSeconds = Math.ceil((env.TURN_TIMEOUT_MS * 2) / 1000) + 60;
   const metrics = createAgentMetrics(registry);
   registerQueueDepth(registry, [chatQueue]);
@@ -96,7 +95,7 @@ export function startAgentWorkers({
     onFallback: () => metrics.fallbacks.inc({ reason: 'deadline' }),
   };
   const deadlineSweep = new TurnDeadlineSweep({
-    deadlines: new TurnDeadlines(redis, keys),
+    deadlines: new TurnDeadlines(redis, keys, partitions),
     enforce: (job) => enforceTurnDeadline(job, deadlineDeps),
     logger,
     // Below TURN_TIMEOUT_MS, so that a deadline scheduled while the sweeper sleeps is not slept past.
@@ -126,7 +125,9 @@ export function startAgentWorkers({
       prefix: env.QUEUE_PREFIX,
       logger,
       metrics: registry,
+      // A stream queue's concurrency is shared by its partitions: ceil(AGENT_CONCURRENCY / QUEUE_PARTITIONS) each.
       concurrency: { chat: env.AGENT_CONCURRENCY, turnDeadline: 16, quizJudge: 16 },
+      partitions,
     },
   );
   return {

@@ -6,6 +6,7 @@ import {
   createWorkerRedis,
   endTurn,
   Outbox,
+  partitionOf,
   type Redis,
   redisKeys,
   type TurnDeadlineJob,
@@ -33,15 +34,15 @@ afterAll(async () => {
   await server.stop();
 });
 
-function setup() {
+function setup(partitions = 1) {
   const keys = redisKeys(uniquePrefix('sweep'));
   const outbox = new Outbox(redis, keys, { maxEvents: 100, ttlSeconds: 600 });
   const store = new ConversationStore(redis, keys, { historyTurns: 20, ttlSeconds: 600 });
-  const deadlines = new TurnDeadlines(redis, keys);
+  const deadlines = new TurnDeadlines(redis, keys, partitions);
   const deps = { outbox, store, redis, keys, logger: createLogger('test', 'silent'), pendingReplyTtlSeconds: 60 };
   /** When each turn got its reply (the sweep's watchdog appended it). */
   const answeredAt = new Map<string, number>();
-  const startSweep = (options: { idleMs?: number; leaseMs?: number } = {}) => {
+  const startSweep = (options: { idleMs?: number; leaseMs?: number; batch?: number } = {}) => {
     const sweep = new TurnDeadlineSweep({
       deadlines,
       enforce: async (job) => {
@@ -52,6 +53,7 @@ function setup() {
       logger: deps.logger,
       idleMs: options.idleMs ?? 200,
       leaseMs: options.leaseMs ?? 10_000,
+      batch: options.batch,
     });
     sweeps.push(sweep);
     return sweep;
@@ -144,6 +146,24 @@ describe('turn-deadline sweep', () => {
     await Promise.all(jobs.map((job) => deadlines.schedule(job, Date.now() + 100)));
     startSweep();
     startSweep();
+    await until(async () => (await deadlines.count()) === 0);
+    const replies = await Promise.all(jobs.map((job) => repliesOf(job.user_id)));
+    expect(replies.map((events) => events.length)).toEqual(jobs.map(() => 1));
+  });
+
+  it("puts each learner's deadline in the learner's partition, and sweeps every partition", async () => {
+    const { deadlines, keys, startSweep, turn, repliesOf } = setup(4);
+    const jobs = Array.from({ length: 20 }, (_, i) => turn(`learner-${i}`));
+    await Promise.all(jobs.map((job) => deadlines.schedule(job, Date.now() + 100)));
+    for (const job of jobs) {
+      const partition = partitionOf(job.user_id, 4);
+      expect(await redis.zscore(keys.turnDeadlines(partition), TurnDeadlines.memberOf(job))).not.toBeNull();
+    }
+    expect(new Set(jobs.map((job) => partitionOf(job.user_id, 4))).size).toBe(4);
+    expect(keys.turnDeadlines(0)).toBe(`{${keys.prefix}:turn-deadlines}`);
+    expect(keys.turnDeadlines(3)).toBe(`{${keys.prefix}:turn-deadlines-3}`);
+    // Small batches: a partition with a full batch is swept again at once.
+    startSweep({ batch: 2 });
     await until(async () => (await deadlines.count()) === 0);
     const replies = await Promise.all(jobs.map((job) => repliesOf(job.user_id)));
     expect(replies.map((events) => events.length)).toEqual(jobs.map(() => 1));

@@ -12,7 +12,7 @@ export interface DeadlineSweepOptions {
   idleMs: number;
   /** How long a claimed deadline stays with its sweeper before another may take it (it died). */
   leaseMs: number;
-  /** Deadlines claimed (and answered in parallel) at a time. */
+  /** Deadlines claimed (and answered in parallel) at a time, per partition. */
   batch?: number;
 }
 
@@ -23,7 +23,7 @@ const RETRY_AFTER_ERROR_MS = 1_000;
  * The agent's turn-deadline sweeper: claims the deadlines that fell due (any agent may: a dead one
  * is not needed), answers those turns through the watchdog, and removes them. It sleeps until the
  * next deadline is due, or `idleMs` when none is near: with nobody chatting it costs one script
- * call (three commands) per `idleMs`; a turn's deadline costs one call (four) when it falls due,
+ * call (three commands) per partition (QUEUE_PARTITIONS) per `idleMs`; a turn's deadline costs one call (four) when it falls due,
  * and a ZREM. A deadline whose watchdog failed stays leased and is tried again when the lease runs
  * out; one whose payload does not parse is dropped.
  */
@@ -42,10 +42,10 @@ export class TurnDeadlineSweep {
       let sleepMs = idleMs;
       try {
         const now = Date.now();
-        const { claimed, nextDueAt } = await deadlines.claimDue(now, batch, leaseMs);
+        const { claimed, nextDueAt, full } = await deadlines.claimDue(now, batch, leaseMs);
         if (claimed.length > 0) await deadlines.remove(await this.answer(claimed));
         // A full batch: more may be due at once.
-        if (claimed.length === batch) continue;
+        if (full) continue;
         if (nextDueAt !== undefined) sleepMs = Math.max(0, Math.min(idleMs, nextDueAt - Date.now()));
       } catch (error) {
         logger.warn({ err: (error as Error).message }, 'turn-deadline sweep failed; trying again');
@@ -55,18 +55,19 @@ export class TurnDeadlineSweep {
     }
   }
 
-  /** Runs the watchdog of each claimed turn; returns the members that are done with. */
-  private async answer(claimed: ClaimedDeadline[]): Promise<string[]> {
+  /** Runs the watchdog of each claimed turn; returns those that are done with. */
+  private async answer(claimed: ClaimedDeadline[]): Promise<ClaimedDeadline[]> {
     const { enforce, logger } = this.options;
     const outcomes = await Promise.all(
-      claimed.map(async ({ job, member }) => {
+      claimed.map(async (deadline) => {
+        const { job, member } = deadline;
         if (!job) {
           logger.error({ member }, 'dropping a turn deadline that does not parse');
-          return member;
+          return deadline;
         }
         try {
           await enforce(job);
-          return member;
+          return deadline;
         } catch (error) {
           logger.error(
             { turnId: job.turn_id, userId: job.user_id, err: (error as Error).message },
@@ -76,7 +77,7 @@ export class TurnDeadlineSweep {
         }
       }),
     );
-    return outcomes.filter((member): member is string => member !== undefined);
+    return outcomes.filter((deadline): deadline is ClaimedDeadline => deadline !== undefined);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  type CatalogQueue,
   type ChatJob,
   EMOTIONS,
   type Emotion,
@@ -6,10 +7,9 @@ import {
   enqueue,
   type Outbox,
   type PendingReply,
-  type Queue,
   queueCatalog,
+  type StreamJob,
   type SulkingLevel,
-  ttsJobId,
   voiceFor,
 } from '@xiaoyue/shared';
 import { Allow, parse } from 'partial-json';
@@ -27,7 +27,7 @@ interface PartialReply {
 
 export interface StreamedReplyDeps {
   outbox: Outbox;
-  ttsQueue: Queue;
+  ttsQueue: CatalogQueue<'tts'>;
 }
 
 /**
@@ -39,6 +39,8 @@ export interface StreamedReplyDeps {
 export class StreamedReply {
   private readonly splitter = new SentenceSplitter();
   private readonly sentences: string[] = [];
+  /** Each sentence's speech job, to take it off the queue if the learner interrupts. */
+  private readonly speechJobs: StreamJob[] = [];
   private emotion: Emotion = 'neutral';
   private started = false;
 
@@ -103,9 +105,8 @@ export class StreamedReply {
   async interrupt(data: PendingReply): Promise<void> {
     const { job } = this;
     await this.deps.outbox.closeGate(job.user_id, job.turn_id);
-    await Promise.all(
-      this.sentences.map((_, index) => this.deps.ttsQueue.remove(ttsJobId(job.turn_id, index)).catch(() => 0)),
-    );
+    // A job a TTS worker already runs is aborted at its next claim renewal; its audio, if any, is dropped by the closed gate.
+    await Promise.all(this.speechJobs.map((speech) => this.deps.ttsQueue.remove(speech).catch(() => 0)));
     await this.end(data, { sentences: this.sentences.length, cut: true });
   }
 
@@ -138,7 +139,7 @@ export class StreamedReply {
       data: { turn_id: job.turn_id, index, chinese, pinyin: toPinyin(chinese) },
       requestId: job.request_id,
     });
-    await enqueue(this.deps.ttsQueue, queueCatalog.tts, {
+    const speech = await enqueue(this.deps.ttsQueue, queueCatalog.tts, {
       turn_id: job.turn_id,
       user_id: job.user_id,
       request_id: job.request_id,
@@ -147,6 +148,7 @@ export class StreamedReply {
       deadline_at: job.deadline_at,
       sentence: { index },
     });
+    this.speechJobs.push(speech);
   }
 }
 

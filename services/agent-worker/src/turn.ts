@@ -1,4 +1,5 @@
 import {
+  type CatalogQueue,
   type ChatJob,
   type ConversationContext,
   type ConversationStore,
@@ -12,7 +13,6 @@ import {
   type Outbox,
   type PendingReply,
   QUIET_PERIOD_REASON,
-  type Queue,
   type QuizItem,
   queueCatalog,
   type RedisClient,
@@ -41,7 +41,7 @@ export interface TurnDeps {
   outbox: Outbox;
   redis: RedisClient;
   keys: RedisKeys;
-  ttsQueue: Queue;
+  ttsQueue: CatalogQueue<'tts'>;
   logger: Logger;
   llmMaxAttempts: number;
   metrics: AgentMetrics;

@@ -8,7 +8,6 @@ import {
   createQueue,
   eventData,
   LearnerStore,
-  type Queue,
   queueCatalog,
   type Redis,
   redisKeys,
@@ -30,7 +29,7 @@ import { TurnStarter } from './turns.js';
 
 let server: TestRedis;
 let redis: Redis;
-const queues: Queue[] = [];
+const queues: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   server = await startTestRedis();

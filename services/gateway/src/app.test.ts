@@ -23,7 +23,6 @@ import {
   type TestRedis,
   uniquePrefix,
 } from '@xiaoyue/test-support';
-import type { Queue } from 'bullmq';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from './app.js';
@@ -68,7 +67,7 @@ async function startGateway(prefix = uniquePrefix('gw'), env: Record<string, str
   const port = typeof address === 'object' && address ? address.port : 0;
   cleanups.push(async () => {
     await gateway.app.close();
-    await Promise.all(Object.values(queues).map((q: Queue) => q.close()));
+    await Promise.all(Object.values(queues).map((q) => q.close()));
     redis.disconnect();
     subscriber.disconnect();
   });
@@ -149,7 +148,10 @@ describe('gateway', () => {
     await client.next('welcome');
     client.send({ action: 'chat', message: '  你好  ', request_id: 'abc' });
     const typing = await client.next('typing');
-    const job = await queues.chat.getJob(typing.data.turn_id);
+    // The chat job is an entry of the chat queue's stream (partition 0: one partition).
+    const entries = await admin.xrange(redisKeys(prefix).queueStream('chat'), '-', '+');
+    const job = entries.map(([, fields]) => ({ id: fields[1], data: JSON.parse(fields[3] ?? '{}') }))[0];
+    expect(job?.id).toBe(typing.data.turn_id);
     expect(job?.data).toMatchObject({ user_id: 'ming', message: '你好', user_role: '师兄', request_id: 'abc' });
     expect(job?.data.deadline_at - job?.data.enqueued_at).toBe(30_000);
     // Its deadline waits for the agents' sweep, TURN_TIMEOUT_MS from now.

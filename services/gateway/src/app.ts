@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import {
   AgentMode,
+  type CatalogQueue,
   ConversationStore,
   createMetricsRegistry,
   errorFrame,
@@ -12,7 +13,6 @@ import {
   learnerStoreOptionsFrom,
   Outbox,
   outboxOptionsFrom,
-  type Queue,
   type RedisClient,
   type Registry,
   redisKeys,
@@ -44,7 +44,7 @@ export interface GatewayDeps {
   /** Worker-profile connection dedicated to pub/sub. */
   subscriber: RedisClient;
   /** `tts` carries replays (a past line spoken again). */
-  queues: { chat: Queue; tts: Queue; quizJudge: Queue };
+  queues: { chat: CatalogQueue<'chat'>; tts: CatalogQueue<'tts'>; quizJudge: CatalogQueue<'quizJudge'> };
   /** Served at `/metrics`; a fresh one is made when not given. */
   metrics?: Registry;
 }
@@ -78,7 +78,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const learners = new LearnerStore(redis, keys, learnerStoreOptionsFrom(env));
   const feed = new EventFeed(subscriber, keys, logger);
-  const turns = new TurnStarter(redis, keys, deps.queues.chat, new TurnDeadlines(redis, keys), env.TURN_TIMEOUT_MS);
+  const deadlines = new TurnDeadlines(redis, keys, env.QUEUE_PARTITIONS);
+  const turns = new TurnStarter(redis, keys, deps.queues.chat, deadlines, env.TURN_TIMEOUT_MS);
   const limits: FrameLimits = { maxFrameBytes: env.MAX_FRAME_BYTES, maxMessageChars: env.MAX_MESSAGE_CHARS };
   /** Open sockets, with the lease each holds (or is claiming) on its learner's socket cap. */
   const sockets = new Map<WebSocket, { userId: string; socketId: string }>();

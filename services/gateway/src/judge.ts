@@ -1,4 +1,4 @@
-import { enqueue, type Queue, queueCatalog, type StoredQuiz, type SulkingLevel } from '@xiaoyue/shared';
+import { type CatalogQueue, enqueue, queueCatalog, type StoredQuiz, type SulkingLevel } from '@xiaoyue/shared';
 
 export interface JudgeRequest {
   userId: string;
@@ -13,7 +13,7 @@ export interface JudgeRequest {
  * learner gets its `quiz_result` within `timeoutMs`, by the LLM or else by the rules.
  */
 export async function requestJudgement(
-  deps: { judgeQueue: Queue; agentMode: () => Promise<string | null>; timeoutMs: number },
+  deps: { judgeQueue: CatalogQueue<'quizJudge'>; agentMode: () => Promise<string | null>; timeoutMs: number },
   request: JudgeRequest,
 ): Promise<boolean> {
   if ((await deps.agentMode()) !== 'online') return false;

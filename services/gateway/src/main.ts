@@ -29,11 +29,12 @@ async function main(): Promise<void> {
   logRedisErrors(queueConnection, logger, 'gateway-queues');
   await Promise.all([connectRedis(redis), connectRedis(subscriber), connectRedis(queueConnection)]);
   const queues = {
-    chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX),
-    tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX),
+    chat: createQueue(queueCatalog.chat, queueConnection, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS }),
+    tts: createQueue(queueCatalog.tts, queueConnection, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS }),
     quizJudge: createQueue(queueCatalog.quizJudge, queueConnection, env.QUEUE_PREFIX),
   };
-  for (const queue of Object.values(queues)) logQueueErrors(queue, logger, 'queue');
+  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
+  logQueueErrors(queues.quizJudge, logger, 'queue');
 
   if (env.AUTH_MODE === 'dev') {
     logger.warn('AUTH_MODE=dev: anonymous learners are accepted; never run a public gateway like this');

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type ConversationStore, enqueue, type Queue, queueCatalog, type ReplayRate, voiceFor } from '@xiaoyue/shared';
+import {
+  type CatalogQueue,
+  type ConversationStore,
+  enqueue,
+  queueCatalog,
+  type ReplayRate,
+  voiceFor,
+} from '@xiaoyue/shared';
 
 export interface ReplayRequest {
   userId: string;
@@ -14,7 +21,7 @@ export interface ReplayRequest {
  * nothing).
  */
 export async function startReplay(
-  deps: { store: ConversationStore; ttsQueue: Queue; timeoutMs: number },
+  deps: { store: ConversationStore; ttsQueue: CatalogQueue<'tts'>; timeoutMs: number },
   request: ReplayRequest,
 ): Promise<boolean> {
   const turn = (await deps.store.history(request.userId)).find((t) => t.turn_id === request.turnId);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type CatalogQueue,
   enqueue,
-  type Queue,
   queueCatalog,
   type RedisClient,
   type RedisKeys,
@@ -32,7 +32,7 @@ export class TurnStarter {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly chatQueue: Queue,
+    private readonly chatQueue: CatalogQueue<'chat'>,
     /** Where the turn's deadline goes, for the agents' watchdog sweep. */
     private readonly deadlines: TurnDeadlines,
     private readonly turnTimeoutMs: number,

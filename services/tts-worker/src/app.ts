@@ -1,7 +1,6 @@
 import {
   createQueue,
   type Logger,
-  logQueueErrors,
   Outbox,
   outboxOptionsFrom,
   type QueuesConsumedBy,
@@ -30,13 +29,11 @@ export interface TtsWorkerDeps {
 
 export type TtsWorker = ServiceWorkers<QueuesConsumedBy<'tts-worker'>>;
 
-/** Builds and starts the TTS pool's BullMQ worker. */
+/** Builds and starts the TTS pool's queue workers (the tts stream, and the previous release's BullMQ tts queue). */
 export function startTtsWorker({ env, logger, redis, synthesizer, metrics: registry }: TtsWorkerDeps): TtsWorker {
   const outbox = new Outbox(redis, redisKeys(env.QUEUE_PREFIX), outboxOptionsFrom(env));
   const metrics = createTtsMetrics(registry);
-  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX);
-  // Without a listener, BullMQ prints a stack trace for every retry while Redis is away.
-  logQueueErrors(ttsQueue, logger, 'queue');
+  const ttsQueue = createQueue(queueCatalog.tts, redis, env.QUEUE_PREFIX, { partitions: env.QUEUE_PARTITIONS });
   registerQueueDepth(registry, [ttsQueue]);
   const speech =
     env.TTS_CACHE_MAX_BYTES > 0
@@ -56,7 +53,9 @@ export function startTtsWorker({ env, logger, redis, synthesizer, metrics: regis
       prefix: env.QUEUE_PREFIX,
       logger,
       metrics: registry,
+      // Shared by the partitions: ceil(TTS_CONCURRENCY / QUEUE_PARTITIONS) each.
       concurrency: { tts: env.TTS_CONCURRENCY },
+      partitions: env.QUEUE_PARTITIONS,
     },
   );
   return {
