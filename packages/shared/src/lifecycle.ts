@@ -1,5 +1,6 @@
 import { EnvError } from './env.js';
 import type { Logger } from './logger.js';
+import { RedisTopologyError } from './redis.js';
 
 export interface ShutdownStep {
   /** Logged as the step runs, e.g. "fail readiness and close sockets". */
@@ -43,7 +44,8 @@ export function shutdownOnSignals(logger: Logger, timeoutMs: number, steps: Shut
 /** The catch of a service's `main()`: a readable line for configuration errors, then exit 1. */
 export function exitOnStartupError(service: string): (error: unknown) => never {
   return (error) => {
-    if (error instanceof EnvError) console.error(`${service}: ${error.message}`);
+    // A configuration mistake is told in one line that says what to set, without a stack trace.
+    if (error instanceof EnvError || error instanceof RedisTopologyError) console.error(`${service}: ${error.message}`);
     else console.error(`${service} failed to start:`, error);
     process.exit(1);
   };
