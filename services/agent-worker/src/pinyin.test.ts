@@ -12,6 +12,8 @@ describe('dictionary pinyin', () => {
     ['我觉得很快乐。', 'Wǒ jué de hěn kuài lè.'],
     ['我们去银行吧。', 'Wǒ men qù yín háng ba.'],
     ['师兄，应该说：“我很好”', 'Shī xiōng, yīng gāi shuō: “wǒ hěn hǎo”'],
+    ['我想吃饺子和包子。', 'Wǒ xiǎng chī jiǎo zi hé bāo zi.'],
+    ['孔子说。', 'Kǒng zǐ shuō.'],
   ])('reads %s as %s', (text, expected) => {
     expect(toPinyin(text)).toBe(expected);
   });

@@ -6,6 +6,13 @@ import { customPinyin } from 'pinyin-pro';
  */
 export const PHRASE_READINGS: Record<string, string> = {
   谢谢: 'xiè xie',
+  // Everyday nouns whose 子 is a neutral-tone suffix, which the dictionary reads zǐ.
+  饺子: 'jiǎo zi',
+  包子: 'bāo zi',
+  妻子: 'qī zi',
+  鞋子: 'xié zi',
+  裙子: 'qún zi',
+  肚子: 'dù zi',
   长得: 'zhǎng de',
   说得: 'shuō de',
   练得: 'liàn de',
