@@ -81,4 +81,15 @@ describe('offline practice mode: no API keys, no network, no system packages', (
     client.send({ action: 'chat', message: '对不起' });
     expect((await client.next('reply')).data.sulking_level).toBe(1);
   });
+
+  it("has one voice, espeak-ng's Mandarin, which speaks even after an Edge voice was chosen", async () => {
+    const voices = await client.request({ action: 'get_voices' }, 'voices');
+    expect(voices.data).toMatchObject({ voices: [{ name: 'espeak:cmn', locale: 'cmn' }], current: 'espeak:cmn' });
+    await client.request({ action: 'set_voice', voice: 'zh-CN-XiaoyiNeural' }, 'voice_set');
+    expect((await client.request({ action: 'get_voices' }, 'voices')).data.current).toBe('espeak:cmn');
+    client.send({ action: 'chat', message: '你好' });
+    const reply = await client.next('reply');
+    expect(reply.data.audio_error).toBeUndefined();
+    expect(msPerCharacter(reply.data)).toBeGreaterThan(120);
+  });
 });

@@ -577,6 +577,12 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
       await expect.poll(() => page.locator('#level').inputValue()).toBe('3');
     });
 
+    it('shows her voice in the panel: offline (espeak-ng) her only one, so there is nothing to pick', async () => {
+      await expect.poll(() => page.locator('#voice').inputValue()).toBe('espeak:cmn');
+      expect(await page.locator('#voice option').count()).toBe(1);
+      expect(await page.locator('#voice').isDisabled()).toBe(true);
+    });
+
     it('asks a review from the Review button', async () => {
       await page.click('#review');
       const review = page.locator('.msg.her.review').last();

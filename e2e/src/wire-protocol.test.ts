@@ -23,7 +23,7 @@ import { QUIZZES as ALL_QUIZ_TYPES, tutorReply } from './tutor-replies.js';
  * (After recording, `pnpm exec biome format --write e2e/src/fixtures/wire-conversation.json`.)
  *
  * One learner, seven sockets: a plain one (every malformed frame, a quiz turn graded by the rules
- * and by the LLM judge, the judge failing, busy, a correction, review, progress, level, replays, a
+ * and by the LLM judge, the judge failing, busy, a correction, review, progress, level, voices, replays, a
  * turn whose speech fails, a fallback turn, reset), a streaming one (a three-sentence turn, a turn
  * interrupted by the next message, replay, clear_progress), a resume that replays missed events, a
  * resync for a last_seq ahead of the outbox and one for a gone epoch, a bad last_seq, and a bad
@@ -164,12 +164,16 @@ async function converse(redis: Redis | Cluster): Promise<void> {
   await refuse(a, { action: 'clear_progress', request_id: 'e-9' }, 'invalid_message');
   await refuse(a, { action: 'answer', quiz_id: 'q-nope-1', answer: 'x', request_id: 'e-10' }, 'unknown_quiz');
   await refuse(a, { action: 'replay', turn_id: 'not-a-turn', request_id: 'e-11' }, 'unknown_turn');
+  await refuse(a, { action: 'set_voice', voice: 'en-US-AriaNeural', request_id: 'e-12' }, 'invalid_message');
   a.sent.push('<binary frame, 3 bytes>');
   a.client.socket.send(Buffer.from([1, 2, 3]));
   expect((await a.client.next('error')).data.code).toBe('invalid_message');
 
   await ask(a, { action: 'get_state', request_id: 'st-1' }, 'state');
   await ask(a, { action: 'set_level', level: 3, request_id: 'lv-1' }, 'level_set');
+  // Her voices; the one chosen speaks the rest of the conversation (the Edge fake's audio is the same).
+  await ask(a, { action: 'get_voices', request_id: 'vo-1' }, 'voices');
+  await ask(a, { action: 'set_voice', voice: 'zh-CN-XiaoyiNeural', request_id: 'vs-1' }, 'voice_set');
 
   // Turn 1: a quiz of each type.
   env.gemini.enqueue({ kind: 'reply', body: herReply({ quiz_list: QUIZZES }) });
@@ -260,6 +264,8 @@ async function converse(redis: Redis | Cluster): Promise<void> {
   await ask(a, { action: 'reset', request_id: 'rs-1' }, 'reset');
   await refuse(a, { action: 'replay', turn_id: quizTurn.data.turn_id, request_id: 'rp-3' }, 'unknown_turn');
   await ask(a, { action: 'get_state', request_id: 'st-3' }, 'state');
+  // The voice is progress: it outlives the reset.
+  await ask(a, { action: 'get_voices', request_id: 'vo-2' }, 'voices');
   await close(a);
 
   // --- B: a streaming socket -----------------------------------------------------------------

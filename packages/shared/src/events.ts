@@ -8,6 +8,7 @@ import {
   ReplayRate,
 } from './protocol.js';
 import { Emotion, QuizType, ReplyAction, SulkingLevel, UserTone } from './reply.js';
+import { VoiceInfo } from './voices.js';
 
 /**
  * The event catalog: every frame the server sends, beside the queue catalog. For each event type:
@@ -244,6 +245,9 @@ export const eventData = {
     ...Audio,
     word_boundaries: z.array(WordTiming),
   }),
+  /** The Chinese voices she can speak with, and the learner's (`current`). */
+  voices: z.object({ voices: z.array(VoiceInfo), current: z.string() }),
+  voice_set: z.object({ voice: z.string() }),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
 } as const;
 
@@ -328,6 +332,8 @@ export const eventCatalog = {
   progress: direct,
   level_set: direct,
   progress_cleared: direct,
+  voices: direct,
+  voice_set: direct,
   error: direct,
 } as const satisfies Record<ServerEventType, DirectEvent | OutboxEventDefinition<never>>;
 

@@ -20,5 +20,6 @@ export * from './sulking.js';
 export * from './turn-cancel.js';
 export * from './turn-deadlines.js';
 export * from './turn-end.js';
+export * from './voices.js';
 export * from './wire.js';
 export * from './worker-service.js';

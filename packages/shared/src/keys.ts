@@ -88,6 +88,8 @@ export function redisKeys(prefix: string) {
     queuePausedUntil: (queue: string) => `{${prefix}:${queue}}:paused-until`,
     /** Which LLM the agent pool runs (`online` Gemini or `offline` practice tutor), for `welcome`. */
     agentMode: () => `{${prefix}:agent-mode}`,
+    /** What the TTS pool speaks with (JSON `{provider, voice}`), for `voices`; written by each TTS worker at start. */
+    ttsVoice: () => `{${prefix}:tts-voice}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -66,6 +66,15 @@ export const ReplayFrame = z.object({
   request_id: RequestId,
 });
 
+/** The Chinese voices she can speak with, and the learner's. */
+export const GetVoicesFrame = z.object({ action: z.literal('get_voices'), request_id: RequestId });
+/** Her voice for this learner's replies and replays (a `name` from `voices`); kept with the progress. */
+export const SetVoiceFrame = z.object({
+  action: z.literal('set_voice'),
+  voice: z.string().min(1).max(64),
+  request_id: RequestId,
+});
+
 export const ClientFrame = z.discriminatedUnion('action', [
   ChatFrame,
   ResetFrame,
@@ -77,6 +86,8 @@ export const ClientFrame = z.discriminatedUnion('action', [
   SetLevelFrame,
   ClearProgressFrame,
   ReplayFrame,
+  GetVoicesFrame,
+  SetVoiceFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientAction = ClientFrame['action'];

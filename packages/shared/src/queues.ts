@@ -84,6 +84,8 @@ export const TtsJob = z
     sentence: z.object({ index: z.number().int().min(0) }).optional(),
     /** A past line spoken again on the learner's request (`replay` action); `id` tells replays apart. */
     replay: z.object({ rate: ReplayRate, id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }).optional(),
+    /** The learner's voice (`set_voice`); absent: the worker's TTS_VOICE. espeak-ng ignores it. */
+    voice: z.string().max(64).optional(),
   })
   .refine((job) => [job.reply, job.sentence, job.replay].filter((part) => part !== undefined).length === 1, {
     message: 'a tts job speaks either a whole reply, one sentence, or a replay',

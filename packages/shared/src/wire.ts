@@ -16,6 +16,8 @@ export const actionAnswers = {
   set_level: 'level_set',
   clear_progress: 'progress_cleared',
   replay: 'replay_audio',
+  get_voices: 'voices',
+  set_voice: 'voice_set',
 } as const satisfies Record<ClientAction, ServerEventType>;
 
 type Catalog = typeof eventCatalog;

@@ -49,6 +49,8 @@ export class StreamedReply {
     private readonly deps: StreamedReplyDeps,
     /** Her sulk when the turn began: at 2 and above every sentence gets her sulking voice. */
     private readonly sulkingLevel: SulkingLevel = 0,
+    /** The learner's voice (`set_voice`); absent: the TTS worker's TTS_VOICE. */
+    private readonly voice?: string,
   ) {}
 
   get sentenceCount(): number {
@@ -147,6 +149,7 @@ export class StreamedReply {
       emotion: voiceFor(this.emotion, this.sulkingLevel),
       deadline_at: job.deadline_at,
       sentence: { index },
+      ...(this.voice ? { voice: this.voice } : {}),
     });
     this.speechJobs.push(speech);
   }

@@ -99,11 +99,22 @@ export async function answerTurn(job: ChatJob, deps: TurnDeps, signal?: AbortSig
   });
   const turnTimeoutMs = job.deadline_at - job.enqueued_at;
   const llmBudgetMs = Math.max(0, job.deadline_at - speechReserveMs(turnTimeoutMs) - Date.now());
-  const streamed = job.stream ? new StreamedReply(job, deps, context.sulkingLevel) : undefined;
+  const streamed = job.stream ? new StreamedReply(job, deps, context.sulkingLevel, learner.voice) : undefined;
   const interrupted =
     streamed && deps.cancellations ? await deps.cancellations.watch(job.user_id, job.turn_id) : undefined;
   try {
-    return await answerWith(job, deps, context, prompt, llmBudgetMs, signal, streamed, interrupted, logger);
+    return await answerWith(
+      job,
+      deps,
+      context,
+      prompt,
+      llmBudgetMs,
+      signal,
+      streamed,
+      interrupted,
+      logger,
+      learner.voice,
+    );
   } finally {
     deps.cancellations?.unwatch(job.turn_id);
   }
@@ -119,6 +130,8 @@ async function answerWith(
   streamed: StreamedReply | undefined,
   interrupted: AbortSignal | undefined,
   logger: Logger,
+  /** The learner's voice (`set_voice`); absent: the TTS worker's TTS_VOICE. */
+  voice: string | undefined,
 ): Promise<TurnOutcome> {
   let rawChinese: string | undefined;
 
@@ -212,6 +225,7 @@ async function answerWith(
       emotion: voiceFor(data.emotion, data.sulking_level),
       deadline_at: job.deadline_at,
       reply: data,
+      ...(voice ? { voice } : {}),
     });
   }
   return fallback ? 'fallback' : 'answered';

@@ -12,6 +12,7 @@ import {
   type Redis,
   redisKeys,
   type ServerFrame,
+  type TtsVoiceInfo,
   TurnDeadlines,
 } from '@xiaoyue/shared';
 import { startTestRedis, type TestRedis, uniquePrefix } from '@xiaoyue/test-support';
@@ -42,14 +43,14 @@ afterAll(async () => {
 });
 
 /** A socket's context over real stores and queues; the session's hooks only record their calls. */
-function contextFor(userId: string, stream = false) {
+function contextFor(userId: string, stream = false, tts?: TtsVoiceInfo) {
   const prefix = uniquePrefix('actions');
   const keys = redisKeys(prefix);
   const store = new ConversationStore(redis, keys, { historyTurns: 10, ttlSeconds: 600, sulkDecayMs: 600_000 });
   const learners = new LearnerStore(redis, keys, { quizTtlSeconds: 600 });
   const chat = createQueue(queueCatalog.chat, redis, prefix);
-  const tts = createQueue(queueCatalog.tts, redis, prefix);
-  queues.push(chat, tts);
+  const ttsQueue = createQueue(queueCatalog.tts, redis, prefix);
+  queues.push(chat, ttsQueue);
   const hooks: string[] = [];
   const judged: string[] = [];
   const context: ActionContext = {
@@ -62,12 +63,16 @@ function contextFor(userId: string, stream = false) {
       judged.push(request.answer);
       return true;
     },
-    replay: (request) => startReplay({ store, ttsQueue: tts, timeoutMs: 30_000 }, request),
+    replay: (request) => startReplay({ store, learners, ttsQueue, timeoutMs: 30_000 }, request),
+    ttsVoice: async () => tts,
     turnStarted: () => hooks.push('turnStarted'),
     interruptWith: async (frame, activeTurnId) => void hooks.push(`interruptWith ${frame.message} ${activeTurnId}`),
     awaitOutbox: (event) => hooks.push(`awaitOutbox ${event}`),
   };
-  return { context, hooks, judged, learners };
+  /** The TTS jobs queued so far. */
+  const ttsJobs = async () =>
+    (await redis.xrange(keys.queueStream('tts'), '-', '+')).map(([, fields]) => JSON.parse(fields[3] ?? '{}'));
+  return { context, hooks, judged, learners, store, ttsJobs };
 }
 
 /** Runs a frame and checks an answer against the event catalog. */
@@ -143,5 +148,71 @@ describe('action handlers', () => {
       code: 'unknown_turn',
       message: 'No line of hers with turn_id "gone" in this conversation',
     });
+  });
+
+  it("lists her Chinese voices and names the learner's; the TTS worker's default until they choose", async () => {
+    const { context } = contextFor('an', false, { provider: 'edge', voice: 'zh-CN-YunxiNeural' });
+    const voices = (await run({ action: 'get_voices', request_id: 'v1' }, context)) as ServerFrame<'voices'>;
+    expect(voices).toMatchObject({ type: 'voices', request_id: 'v1', data: { current: 'zh-CN-YunxiNeural' } });
+    expect(voices.data.voices.map((voice) => voice.name)).toContain('zh-CN-XiaoyiNeural');
+    expect(voices.data.voices).toContainEqual(
+      expect.objectContaining({ name: 'zh-HK-HiuGaaiNeural', locale: 'zh-HK', gender: 'Female' }),
+    );
+    // No TTS worker said anything yet: Edge's Xiaoxiao, TTS_VOICE's default.
+    const unknown = contextFor('an2').context;
+    expect(await run({ action: 'get_voices' }, unknown)).toMatchObject({ data: { current: 'zh-CN-XiaoxiaoNeural' } });
+  });
+
+  it('offline (espeak) lists espeak-ng Mandarin as her only voice', async () => {
+    const { context } = contextFor('bo', false, { provider: 'espeak', voice: 'zh-CN-XiaoxiaoNeural' });
+    await run({ action: 'set_voice', voice: 'zh-CN-XiaoyiNeural' }, context);
+    expect(await run({ action: 'get_voices' }, context)).toMatchObject({
+      data: { voices: [{ name: 'espeak:cmn', locale: 'cmn' }], current: 'espeak:cmn' },
+    });
+  });
+
+  it('sets her voice, kept across reset and used for replays; an unknown voice is invalid_message', async () => {
+    const { context, learners, store, ttsJobs } = contextFor('chi', false, {
+      provider: 'edge',
+      voice: 'zh-CN-XiaoxiaoNeural',
+    });
+    expect(await run({ action: 'set_voice', voice: 'zh-CN-XiaoyiNeural', request_id: 's1' }, context)).toEqual({
+      type: 'voice_set',
+      status: 'success',
+      data: { voice: 'zh-CN-XiaoyiNeural' },
+      request_id: 's1',
+    });
+    expect(await run({ action: 'set_voice', voice: 'en-US-AriaNeural' }, context)).toEqual({
+      code: 'invalid_message',
+      message: '"voice": unknown voice "en-US-AriaNeural" (get_voices lists hers)',
+    });
+    await run({ action: 'reset' }, context);
+    expect(await run({ action: 'get_voices' }, context)).toMatchObject({ data: { current: 'zh-CN-XiaoyiNeural' } });
+    expect((await learners.context('chi')).voice).toBe('zh-CN-XiaoyiNeural');
+    // A replay is spoken in it.
+    await store.commitTurn(
+      'chi',
+      {
+        turn_id: 'turn-voice-1',
+        timestamp: new Date().toISOString(),
+        user_role: '师兄',
+        user_message: '你好',
+        chinese_content: '你好呀',
+        pinyin: 'nǐ hǎo ya',
+        vietnamese_display: 'Chào',
+        emotion: 'happy',
+        action: 'none',
+        quiz_list: [],
+        sulking_level: 0,
+      },
+      0,
+    );
+    expect(await run({ action: 'replay', turn_id: 'turn-voice-1', rate: 'slow' }, context)).toBeUndefined();
+    expect(await ttsJobs()).toEqual([
+      expect.objectContaining({ turn_id: 'turn-voice-1', voice: 'zh-CN-XiaoyiNeural' }),
+    ]);
+    // clear_progress forgets it.
+    await run({ action: 'clear_progress', confirm: true }, context);
+    expect(await run({ action: 'get_voices' }, context)).toMatchObject({ data: { current: 'zh-CN-XiaoxiaoNeural' } });
   });
 });

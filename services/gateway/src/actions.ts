@@ -5,12 +5,17 @@ import {
   type ClientFrame,
   type ConversationStore,
   DEFAULT_USER_ROLE,
+  DEFAULT_VOICE,
+  EDGE_CHINESE_VOICES,
+  ESPEAK_VOICE,
   type EventData,
+  isEdgeChineseVoice,
   type LearnerStore,
   type ProtocolError,
   type ServerFrame,
   startReview,
   successFrame,
+  type TtsVoiceInfo,
 } from '@xiaoyue/shared';
 import type { JudgeRequest } from './judge.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -45,6 +50,8 @@ export interface ActionServices {
   judgeTranslation: (request: JudgeRequest) => Promise<boolean>;
   /** Queues a past line for speech again; false if the turn is not in the history. */
   replay: (request: ReplayRequest) => Promise<boolean>;
+  /** What the TTS pool speaks with (its provider and default voice), if a TTS worker said. */
+  ttsVoice: () => Promise<TtsVoiceInfo | undefined>;
 }
 
 /** What a handler knows of the socket it answers: whose it is, and the turn bookkeeping it keeps. */
@@ -133,6 +140,26 @@ export const actionHandlers: ActionHandlers = {
         code: 'unknown_turn',
         message: `No line of hers with turn_id "${frame.turn_id.slice(0, 64)}" in this conversation`,
       };
+    },
+  },
+  get_voices: {
+    async handle(_frame, { learners, ttsVoice, userId }) {
+      const [tts, chosen] = await Promise.all([ttsVoice(), learners.voice(userId)]);
+      // Offline (TTS_PROVIDER=espeak) she has one voice, whatever the learner chose for Edge.
+      if (tts?.provider === 'espeak') return { answer: { voices: [ESPEAK_VOICE], current: ESPEAK_VOICE.name } };
+      return { answer: { voices: [...EDGE_CHINESE_VOICES], current: chosen ?? tts?.voice ?? DEFAULT_VOICE } };
+    },
+  },
+  set_voice: {
+    async handle(frame, { learners, userId }) {
+      if (!isEdgeChineseVoice(frame.voice)) {
+        return {
+          code: 'invalid_message',
+          message: `"voice": unknown voice "${frame.voice.slice(0, 64)}" (get_voices lists hers)`,
+        };
+      }
+      await learners.setVoice(userId, frame.voice);
+      return { answer: { voice: frame.voice } };
     },
   },
 };

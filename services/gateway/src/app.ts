@@ -13,6 +13,7 @@ import {
   learnerStoreOptionsFrom,
   Outbox,
   outboxOptionsFrom,
+  parseTtsVoiceInfo,
   type RedisClient,
   type Registry,
   redisKeys,
@@ -180,7 +181,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       turns,
       judgeTranslation: (request) =>
         requestJudgement({ judgeQueue: deps.queues.quizJudge, agentMode, timeoutMs: JUDGE_TIMEOUT_MS }, request),
-      replay: (request) => startReplay({ store, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
+      replay: (request) =>
+        startReplay({ store, learners, ttsQueue: deps.queues.tts, timeoutMs: env.TURN_TIMEOUT_MS }, request),
+      ttsVoice: async () => parseTtsVoiceInfo(await redis.get(keys.ttsVoice())),
     },
     delivery: { feed, outbox, store, agentMode, maxBufferedBytes: env.MAX_SOCKET_BUFFER_BYTES, logger },
     limits,

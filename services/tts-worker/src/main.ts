@@ -1,4 +1,4 @@
-import { createMetricsRegistry, runWorkerService } from '@xiaoyue/shared';
+import { createMetricsRegistry, redisKeys, runWorkerService, type TtsVoiceInfo } from '@xiaoyue/shared';
 import { startTtsWorker } from './app.js';
 import { loadTtsEnv } from './env.js';
 import { createSpeechSynthesizer } from './speech/index.js';
@@ -10,6 +10,9 @@ runWorkerService({
     const synthesizer = createSpeechSynthesizer(env, logger);
     // Before taking jobs: the offline voice is chosen (OFFLINE_VOICE=auto measures) and warm.
     await synthesizer.prepare?.();
+    // Gateways answer `get_voices` from this: offline (espeak) she has espeak-ng's Mandarin only.
+    const voiceInfo: TtsVoiceInfo = { provider: env.TTS_PROVIDER, voice: env.TTS_VOICE };
+    await redis.set(redisKeys(env.QUEUE_PREFIX).ttsVoice(), JSON.stringify(voiceInfo));
     const metrics = createMetricsRegistry('tts-worker');
     const tts = startTtsWorker({ env, logger, redis, synthesizer, metrics });
     return {

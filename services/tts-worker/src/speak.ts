@@ -15,6 +15,7 @@ export interface SpeakDeps {
   synthesizer: SpeechSynthesizer;
   outbox: Outbox;
   logger: Logger;
+  /** TTS_VOICE: her voice unless the job names the learner's. */
   voice: string;
   timeoutMs: number;
   metrics?: TtsMetrics;
@@ -84,7 +85,7 @@ async function speak(job: TtsJob, deps: SpeakDeps, signal?: AbortSignal): Promis
   const timeout = AbortSignal.timeout(budgetMs);
   try {
     const result = await deps.synthesizer.synthesize(
-      { text: job.text, voice: deps.voice, prosody: prosodyFor(job.emotion, job.replay?.rate) },
+      { text: job.text, voice: job.voice ?? deps.voice, prosody: prosodyFor(job.emotion, job.replay?.rate) },
       signal ? AbortSignal.any([signal, timeout]) : timeout,
     );
     deps.metrics?.firstByte.observe(

@@ -183,6 +183,8 @@ export interface LearnerContext {
   profile: LearnerProfile;
   /** Mistakes due for review now, most overdue first. */
   dueCards: ReviewCard[];
+  /** Her voice for this learner (`set_voice`), if they chose one. */
+  voice?: string;
 }
 
 /** What a finished turn adds to the learner's progress. */
@@ -397,14 +399,25 @@ export class LearnerStore {
     await this.redis.hset(this.keys.learner(userId), 'level', level);
   }
 
-  /** Level, profile and due cards for a turn's prompt. */
+  /** Her voice for the learner's replies and replays (a field of the progress: survives `reset`). */
+  async setVoice(userId: string, voice: string): Promise<void> {
+    await this.redis.hset(this.keys.learner(userId), 'voice', voice);
+  }
+
+  /** The voice the learner chose, if any. */
+  async voice(userId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.learner(userId), 'voice')) ?? undefined;
+  }
+
+  /** Level, profile, due cards (for a turn's prompt) and the learner's voice (for its speech). */
   async context(userId: string, dueLimit = 3, now = Date.now()): Promise<LearnerContext> {
-    const [[level, profile], dueCards, mistakes] = await Promise.all([
-      this.redis.hmget(this.keys.learner(userId), 'level', 'profile'),
+    const [[level, profile, voice], dueCards, mistakes] = await Promise.all([
+      this.redis.hmget(this.keys.learner(userId), 'level', 'profile', 'voice'),
       this.dueCards(userId, dueLimit, now),
       this.topMistakes(userId),
     ]);
-    return { level: parseLevel(level), profile: { ...parseProfile(profile), mistakes }, dueCards };
+    const context = { level: parseLevel(level), profile: { ...parseProfile(profile), mistakes }, dueCards };
+    return voice ? { ...context, voice } : context;
   }
 
   async progress(userId: string, now = Date.now()): Promise<ProgressData> {
