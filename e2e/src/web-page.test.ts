@@ -1,6 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FakeGemini, repoRoot, startFakeGemini, startTestRedis, type TestRedis } from '@xiaoyue/test-support';
+import {
+  type FakeEdgeTts,
+  type FakeGemini,
+  repoRoot,
+  startFakeEdgeTts,
+  startFakeGemini,
+  startTestRedis,
+  type TestRedis,
+} from '@xiaoyue/test-support';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from './system.js';
@@ -436,6 +444,42 @@ describe.skipIf(!hasChromium)('the web page, in headless Chromium (apt package c
         );
         expect(await tab.evaluate(() => localStorage.getItem('xiaoyue:user'))).toBe('web-renamed');
       });
+    });
+  });
+
+  describe('with her Edge voices (fake Edge)', () => {
+    let edge: FakeEdgeTts;
+    let system: RunningSystem;
+    let page: Page;
+    beforeAll(async () => {
+      edge = await startFakeEdgeTts();
+      system = await startSystem({ redisUrl: redis.url, edge });
+      page = await openPage();
+      await page.goto(`${system.probes.gateway}/?user=web-voices&autoconnect`);
+      await page.getByText('đã kết nối').waitFor();
+    });
+    afterAll(async () => {
+      await page?.close();
+      await system?.stop();
+      await edge?.close();
+    });
+
+    it('lets the learner pick her voice; the next reply is spoken in it', async () => {
+      const picker = page.locator('#voice');
+      await page.click('#show-progress'); // the picker lives in the progress panel
+      await expect.poll(() => picker.isEnabled()).toBe(true);
+      expect(await page.locator('#voice option').count()).toBeGreaterThan(5);
+      await expect.poll(() => picker.inputValue()).toBe('zh-CN-XiaoxiaoNeural');
+      await picker.selectOption('zh-CN-XiaoyiNeural', { timeout: 5_000 });
+      await expect.poll(() => page.locator('#log').innerText(), { timeout: 5_000 }).toContain('zh-CN-XiaoyiNeural');
+      edge.reset();
+      const before = await page.locator('.msg.her').count();
+      await page.locator('button.chip', { hasText: '你好' }).first().click({ timeout: 5_000 });
+      await expect.poll(() => page.locator('.msg.her').count(), { timeout: 15_000 }).toBeGreaterThan(before);
+      const reply = page.locator('.msg.her').last();
+      await reply.locator('audio.voice').waitFor({ state: 'attached', timeout: 10_000 });
+      // Her line was synthesised with the chosen voice, and that audio is what the page plays.
+      expect(edge.requests.map((r) => r.voice)).toEqual(['zh-CN-XiaoyiNeural']);
     });
   });
 
