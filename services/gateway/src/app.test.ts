@@ -134,6 +134,12 @@ describe('gateway', () => {
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(client.headers['x-content-type-options']).toBe('nosniff');
 
+    // Whatever asks for /favicon.ico (not the page: it has its icon inline) gets that same icon.
+    const icon = await gateway.app.inject('/favicon.ico');
+    expect(icon.statusCode).toBe(200);
+    expect(icon.headers['content-type']).toBe('image/svg+xml');
+    expect(icon.body).toMatch(/^<svg [^>]*>.*小.*<\/svg>$/s);
+
     const map = await gateway.app.inject('/client.js.map');
     expect(map.statusCode).toBe(200);
     expect(map.json()).toMatchObject({

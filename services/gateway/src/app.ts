@@ -35,7 +35,7 @@ import { startReplay } from './replay.js';
 import { type SessionDeps, SocketSession } from './socket-session.js';
 import { SocketSweep } from './socket-sweep.js';
 import { TurnStarter } from './turns.js';
-import { CLIENT_MODULE_PATH, CLIENT_SOURCE_MAP_PATH, loadWebPage } from './web-page.js';
+import { CLIENT_MODULE_PATH, CLIENT_SOURCE_MAP_PATH, ICON_PATH, loadWebPage } from './web-page.js';
 
 export interface GatewayDeps {
   env: GatewayEnv;
@@ -122,6 +122,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     frameguard: { action: 'deny' },
   });
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(web.html));
+  app.get(ICON_PATH, async (_request, reply) =>
+    web.icon
+      ? reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(web.icon)
+      : reply.code(404).send(),
+  );
   app.get(CLIENT_MODULE_PATH, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(web.clientModule),
   );

@@ -36,7 +36,7 @@ describe('the page', () => {
     for (const pattern of patterns) expect(() => new RegExp(`^(?:${pattern})$`, 'v')).not.toThrow();
   });
 
-  it('brings its own icon, which its policy lets load (no request for /favicon.ico)', () => {
+  it('brings its own icon, which its policy lets load (and the gateway also serves at /favicon.ico)', () => {
     expect(html).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
     expect(pagePolicy(html).imgSrc).toContain('data:');
   });

@@ -12,6 +12,16 @@ export interface WebPage {
   clientSourceMap: Buffer | undefined;
   /** The page's Content-Security-Policy directives: its own inline script and style, by hash, and nothing else. */
   contentSecurityPolicy: Record<string, string[]>;
+  /** `/favicon.ico`: the page's own inline SVG icon, for whatever asks for the file. */
+  icon: Buffer | undefined;
+}
+
+export const ICON_PATH = '/favicon.ico';
+
+/** The SVG of the page's `<link rel="icon" href="data:image/svg+xml,…">`: one icon, in one place. */
+export function inlineIcon(html: string): Buffer | undefined {
+  const href = /<link rel="icon" href="data:image\/svg\+xml,([^"]+)"/.exec(html)?.[1];
+  return href === undefined ? undefined : Buffer.from(decodeURIComponent(href));
 }
 
 export const CLIENT_MODULE_PATH = '/client.js';
@@ -32,6 +42,7 @@ export async function loadWebPage(): Promise<WebPage> {
     clientModule: withSourceMapUrl(clientModule, clientSourceMap ? CLIENT_SOURCE_MAP_PATH : undefined),
     clientSourceMap,
     contentSecurityPolicy: pagePolicy(html.toString('utf8')),
+    icon: inlineIcon(html.toString('utf8')),
   };
 }
 
