@@ -63,6 +63,16 @@ describe('a chat turn through gateway, agent worker and TTS worker', () => {
       },
     });
     expect(Buffer.from(reply.data.audio_base64, 'base64').equals(fakeAudioFor('师兄好！很高兴见到你！'))).toBe(true);
+    // When each of her words is spoken, over her line's characters, in order: what lights them up.
+    const timings = reply.data.word_boundaries as {
+      text: string;
+      start_ms: number;
+      char_start: number;
+      char_end: number;
+    }[];
+    expect(timings.length).toBeGreaterThan(2);
+    for (const word of timings) expect('师兄好！很高兴见到你！'.slice(word.char_start, word.char_end)).toBe(word.text);
+    expect(timings.map((w) => w.start_ms)).toEqual([...timings.map((w) => w.start_ms)].sort((a, b) => a - b));
     expect(new Date(reply.data.timestamp).toISOString()).toBe(reply.data.timestamp);
     // Trusted readings, aligned with her words: every character covered, punctuation on its own.
     const tokens = reply.data.pinyin_tokens as { hanzi: string; pinyin: string }[];

@@ -117,10 +117,6 @@ const Audio = {
   audio_error_code: AudioErrorCode.optional(),
 };
 
-/** `data` of a `reply` event: the seed's response shape plus turn bookkeeping. */
-export const ReplyData = PendingReply.extend(Audio);
-export type ReplyData = z.infer<typeof ReplyData>;
-
 /** When a word is spoken, and which characters of the sentence it covers (end exclusive). */
 export const WordTiming = z.object({
   text: z.string(),
@@ -130,6 +126,13 @@ export const WordTiming = z.object({
   char_end: z.number().int(),
 });
 export type WordTiming = z.infer<typeof WordTiming>;
+
+/**
+ * `data` of a `reply` event: the seed's response shape plus turn bookkeeping; with her voice, when
+ * each word of `chinese_content` is spoken (absent on a reply that never reached the voice).
+ */
+export const ReplyData = PendingReply.extend({ ...Audio, word_boundaries: z.array(WordTiming).optional() });
+export type ReplyData = z.infer<typeof ReplyData>;
 
 /** A short line of hers outside a chat turn (a reaction, a review's opening). */
 export const SpokenLine = z.object({

@@ -66,7 +66,8 @@ export async function speakReply(job: TtsJob, deps: SpeakDeps, signal?: AbortSig
     const result = await deps.outbox.append(job.user_id, { type: 'replay_audio', data, requestId, key });
     if (result.duplicate) return 'duplicate';
   } else if (job.reply) {
-    const delivered = await endTurn(deps.outbox, { userId: job.user_id, requestId, data: { ...job.reply, ...audio } });
+    const data = { ...job.reply, ...audio, word_boundaries: wordTimings(job.text, boundaries) };
+    const delivered = await endTurn(deps.outbox, { userId: job.user_id, requestId, data });
     if (delivered.duplicate) return 'duplicate';
   }
   return audio_base64 ? 'with_audio' : 'without_audio';
