@@ -241,6 +241,10 @@ describe('Outbox footprint', () => {
       parked: false,
     });
     expect(await redis.exists(keys.turnGate('u', 'cut'))).toBe(0);
+    // A second run of the turn wrote its pending reply again; its late end deletes it too.
+    await redis.set(keys.pendingReply('u', 'cut'), '{}', 'EX', 60);
+    expect(await outbox.appendInOrder('u', done('cut'), { gate: 'cut', index: 2 })).toMatchObject({ duplicate: true });
+    expect(await redis.exists(keys.pendingReply('u', 'cut'))).toBe(0);
     const result = await outbox.readAfter('u', 0);
     expect(result.kind === 'events' && result.events.map((e) => envelopeOf(e).type)).toEqual([
       'reply_audio',

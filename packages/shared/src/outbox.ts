@@ -123,11 +123,17 @@ return append(ARGV[1], ARGV[2], ARGV[9])
  */
 const APPEND_IN_ORDER_SCRIPT = `${APPEND_FUNCTION}
 local json, key, completes, index, endKey = ARGV[1], ARGV[2], ARGV[9], tonumber(ARGV[10]), ARGV[11]
+-- A turn's end that comes late (a second run of the turn, say) still drops the turn's pending reply,
+-- which that run wrote again: nothing else would delete it before its TTL.
+local function late(result)
+  if completes ~= '' then redis.call('DEL', pendingReply) end
+  return result
+end
 local existing = redis.call('ZSCORE', dedupe, key)
-if existing then return {0, tonumber(existing)} end
-if redis.call('HGET', gate, 'closed') or redis.call('ZSCORE', dedupe, endKey) then return {0, 0} end
+if existing then return late({0, tonumber(existing)}) end
+if redis.call('HGET', gate, 'closed') or redis.call('ZSCORE', dedupe, endKey) then return late({0, 0}) end
 local nextIndex = tonumber(redis.call('HGET', gate, 'next') or '0')
-if index < nextIndex then return {0, 0} end
+if index < nextIndex then return late({0, 0}) end
 if index > nextIndex then
   redis.call('HSET', gate, 'p:' .. index, json, 'k:' .. index, key, 'c:' .. index, completes)
   redis.call('EXPIRE', gate, ttl)
