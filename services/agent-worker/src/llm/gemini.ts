@@ -74,14 +74,7 @@ export class GeminiTutorLlm implements TutorLlm {
       });
       return response.text;
     } catch (error) {
-      throw redacted(
-        classify(error, {
-          callerAborted: signal.aborted,
-          timedOut: timeout.aborted,
-          timeoutMs: this.options.timeoutMs,
-        }),
-        this.options.apiKey,
-      );
+      throw this.failure(error, signal, timeout);
     }
   }
 
@@ -98,14 +91,7 @@ export class GeminiTutorLlm implements TutorLlm {
         if (text) yield text;
       }
     } catch (error) {
-      throw redacted(
-        classify(error, {
-          callerAborted: signal.aborted,
-          timedOut: timeout.aborted,
-          timeoutMs: this.options.timeoutMs,
-        }),
-        this.options.apiKey,
-      );
+      throw this.failure(error, signal, timeout);
     }
   }
 
@@ -118,6 +104,17 @@ export class GeminiTutorLlm implements TutorLlm {
       temperature: 0.8,
     };
   }
+
+  /** What a failed attempt was, for the retry policy: one classification for every call. */
+  private failure(error: unknown, caller: AbortSignal, timeout: AbortSignal): LlmError {
+    const ctx: AttemptContext = {
+      callerAborted: caller.aborted,
+      timedOut: timeout.aborted,
+      timeoutMs: this.options.timeoutMs,
+    };
+    const api = error instanceof ApiError ? { status: error.status, message: error.message } : undefined;
+    return redacted(classifyFailure('Gemini', error, ctx, api), this.options.apiKey);
+  }
 }
 
 function toContents(prompt: TutorPrompt): Content[] {
@@ -125,13 +122,4 @@ function toContents(prompt: TutorPrompt): Content[] {
     ...prompt.history.map((m) => ({ role: m.role, parts: [{ text: m.text }] })),
     { role: 'user', parts: [{ text: prompt.userMessage }] },
   ];
-}
-
-function classify(error: unknown, ctx: AttemptContext): LlmError {
-  return classifyFailure(
-    'Gemini',
-    error,
-    ctx,
-    error instanceof ApiError ? { status: error.status, message: error.message } : undefined,
-  );
 }
